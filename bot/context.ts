@@ -1,0 +1,79 @@
+/**
+ * One turn of a conversation: the citizen's message, who sent it, the
+ * conversation as it stood, and what the engine decides (replies and
+ * conversation changes). Middleware reads and writes only this object; the
+ * dispatcher commits the result in one step.
+ */
+import type { KnowledgeSnapshot } from './knowledge-base.js';
+import type { Understanding } from './nlu/understand.js';
+import type { Contact, Conversation, ConversationPatch, DialogueMemory, FlowState, Message, Store } from './store/types.js';
+import type { Reply, ReplyKind, ReplyOption } from './types.js';
+
+export class TurnContext {
+  readonly replies: Reply[] = [];
+  /** Changes to the conversation, committed together with the replies. */
+  readonly changes: ConversationPatch = {};
+  private understood: Understanding | undefined;
+
+  constructor(
+    /** The stored inbound message. */
+    readonly message: Message,
+    readonly contact: Contact,
+    /** The conversation as it was when the turn started. */
+    readonly conversation: Conversation,
+    readonly knowledge: KnowledgeSnapshot,
+    readonly store: Store,
+    readonly now: Date,
+  ) {}
+
+  get text(): string {
+    return this.message.text;
+  }
+
+  get office() {
+    return this.knowledge.office;
+  }
+
+  get memory(): DialogueMemory {
+    return this.changes.memory ?? this.conversation.memory;
+  }
+
+  get flow(): FlowState | null {
+    return this.changes.flow !== undefined ? this.changes.flow : this.conversation.flow;
+  }
+
+  /** What the NLU makes of the message (computed once, with the conversation's memory for follow-ups). */
+  understand(): Understanding {
+    this.understood ??= this.knowledge.understander.understand(this.text, this.conversation.memory);
+    return this.understood;
+  }
+
+  reply(kind: ReplyKind, text: string, extra: { options?: ReplyOption[]; entry?: string; confidence?: number } = {}): void {
+    this.replies.push({ kind, text, ...extra });
+  }
+
+  setFlow(flow: FlowState | null): void {
+    this.changes.flow = flow;
+  }
+
+  remember(patch: Partial<DialogueMemory>): void {
+    this.changes.memory = { ...this.memory, ...patch };
+  }
+
+  change(patch: ConversationPatch): void {
+    Object.assign(this.changes, patch);
+  }
+}
+
+export type Middleware = (ctx: TurnContext, next: () => Promise<void>) => Promise<void>;
+
+/** Runs middleware in order; each decides whether to call the next (grammY/koa style). */
+export function compose(middleware: Middleware[]): Middleware {
+  return (ctx, last) => {
+    const run = (index: number): Promise<void> => {
+      const current = middleware[index];
+      return current ? current(ctx, () => run(index + 1)) : last();
+    };
+    return run(0);
+  };
+}

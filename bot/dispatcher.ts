@@ -1,0 +1,153 @@
+/**
+ * Where a citizen's message enters the product, whatever the channel:
+ *
+ *   receive(inbound)  store it (a redelivered platform message is ignored), then
+ *   process(message)  run the engine and commit replies + conversation changes.
+ *
+ * A message is "accepted" once stored. If the process dies before the
+ * replies are committed, `recover()` finds it unhandled and processes it
+ * again; ticket creation is keyed by the message id, so nothing is filed
+ * twice. Turns of one conversation run one at a time in this process, and a
+ * version check on the conversation catches another process's turn.
+ */
+import { EventEmitter } from 'node:events';
+import { TurnContext } from './context.js';
+import { engine } from './engine.js';
+import type { KnowledgeBase } from './knowledge-base.js';
+import type { Logger } from './log.js';
+import type { Conversation, Message, Store } from './store/types.js';
+import type { Inbound } from './types.js';
+
+/** Longest message we keep; longer ones are cut (and the citizen still gets an answer). */
+export const MAX_TEXT_LENGTH = 4000;
+const MAX_ATTEMPTS = 5;
+
+export interface ReceiveResult {
+  message: Message;
+  /** True when the platform redelivered a message we already had: nothing was done. */
+  duplicate: boolean;
+  /** The replies this message produced (empty for duplicates and while a human owns the chat). */
+  replies: Message[];
+}
+
+export interface DispatcherEvents {
+  /** A message was stored, inbound or outbound, with the conversation it belongs to. */
+  message: [message: Message, conversation: Conversation];
+  /** A conversation changed state (bot, waiting, agent, closed). */
+  conversation: [conversation: Conversation];
+}
+
+/** Control characters (except newline and tab) and unpaired surrogates are dropped; length is capped. */
+export function cleanText(text: unknown): string {
+  const value = typeof text === 'string' ? text : '';
+  return value
+    .replace(/[\u0000-\u0008\u000B-\u001F\u007F-\u009F]/gu, '')
+    .replace(/[\uD800-\uDFFF]/gu, (char, offset: number, whole: string) => {
+      const code = char.charCodeAt(0);
+      const pairOk = code < 0xdc00 ? /[\uDC00-\uDFFF]/u.test(whole[offset + 1] ?? '') : /[\uD800-\uDBFF]/u.test(whole[offset - 1] ?? '');
+      return pairOk ? char : '';
+    })
+    .slice(0, MAX_TEXT_LENGTH);
+}
+
+export class Dispatcher {
+  readonly events = new EventEmitter<DispatcherEvents>();
+  private readonly queues = new Map<string, Promise<unknown>>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly knowledge: KnowledgeBase,
+    private readonly log: Logger,
+    private readonly clock: () => Date = () => new Date(),
+  ) {}
+
+  async receive(inbound: Inbound): Promise<ReceiveResult> {
+    const contact = await this.store.contacts.upsert(inbound.channel, inbound.senderId, inbound.senderName);
+    const conversation = await this.store.conversations.open(contact);
+    const { message, duplicate } = await this.store.messages.add({
+      conversationId: conversation.id,
+      contactId: contact.id,
+      channel: inbound.channel,
+      direction: 'in',
+      author: 'citizen',
+      text: cleanText(inbound.text),
+      attachments: inbound.attachments?.length ? inbound.attachments : undefined,
+      platformMessageId: inbound.platformMessageId,
+      createdAt: inbound.sentAt,
+    });
+    if (duplicate) {
+      this.log.info({ channel: inbound.channel, messageId: message.id }, 'duplicate delivery ignored');
+      return { message, duplicate, replies: [] };
+    }
+    this.events.emit('message', message, conversation);
+    const replies = await this.process(message);
+    return { message, duplicate, replies };
+  }
+
+  /** Runs the engine for a stored inbound message, one turn at a time per conversation. */
+  process(message: Message): Promise<Message[]> {
+    const previous = this.queues.get(message.conversationId) ?? Promise.resolve();
+    const turn = previous.catch(() => undefined).then(() => this.runTurn(message));
+    this.queues.set(message.conversationId, turn);
+    void turn.finally(() => {
+      if (this.queues.get(message.conversationId) === turn) this.queues.delete(message.conversationId);
+    }).catch(() => undefined);
+    return turn;
+  }
+
+  /** Processes every accepted message that has no replies yet (after a crash or restart). */
+  async recover(): Promise<number> {
+    const pending = await this.store.messages.unhandled(1000);
+    for (const message of pending) await this.process(message);
+    if (pending.length > 0) this.log.info({ count: pending.length }, 'resumed unhandled messages');
+    return pending.length;
+  }
+
+  private async runTurn(message: Message): Promise<Message[]> {
+    const started = performance.now();
+    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+      const current = await this.store.messages.get(message.id);
+      if (current?.handledAt) return [];
+      const [conversation, contact, knowledge] = await Promise.all([
+        this.store.conversations.get(message.conversationId),
+        this.store.contacts.get(message.contactId),
+        this.knowledge.current(),
+      ]);
+      if (!conversation || !contact) throw new Error(`message ${message.id} refers to a missing conversation or contact`);
+      const now = this.clock();
+      const ctx = new TurnContext(message, contact, conversation, knowledge, this.store, now);
+      await engine(ctx, async () => undefined);
+
+      const updated = await this.store.conversations.update(conversation.id, { ...ctx.changes, lastMessageAt: now }, { ifVersion: conversation.version });
+      if (!updated) continue; // another process moved the conversation on: decide again on its new state
+      const replies: Message[] = [];
+      for (const [index, reply] of ctx.replies.entries()) {
+        const { message: stored } = await this.store.messages.add({
+          conversationId: conversation.id,
+          contactId: contact.id,
+          channel: conversation.channel,
+          direction: 'out',
+          author: 'bot',
+          text: reply.text,
+          kind: reply.kind,
+          options: reply.options,
+          entry: reply.entry,
+          confidence: reply.confidence,
+          replyTo: message.id,
+          createdAt: new Date(now.getTime() + index + 1),
+        });
+        replies.push(stored);
+      }
+      await this.store.messages.markHandled(message.id, now);
+      for (const reply of replies) this.events.emit('message', reply, updated);
+      if (updated.state !== conversation.state) this.events.emit('conversation', updated);
+      const first = ctx.replies[0];
+      this.log.info(
+        { conversation: conversation.id, channel: conversation.channel, kind: first?.kind ?? 'none', entry: first?.entry, confidence: first?.confidence, ms: Math.round((performance.now() - started) * 100) / 100 },
+        'turn',
+      );
+      return replies;
+    }
+    throw new Error(`conversation ${message.conversationId} kept changing under turn ${message.id}`);
+  }
+}

@@ -1,0 +1,142 @@
+/**
+ * How the engine decides a reply. Each turn runs this middleware in order;
+ * the first one that replies usually stops the chain:
+ *
+ *   1. stayQuietWhileHumansHelp  a human owns the conversation: no bot reply
+ *   2. commands                  "batal", "menu", "0"
+ *   3. continueFlow              the next step of a complaint or status check
+ *   4. menuChoice                "2", "dua" or a menu label
+ *   5. attachmentsOnly           a photo without text
+ *   6. understandMessage         the NLU decides: answer, complaint, status, handoff...
+ *   7. privacyNotice             the first reply of a conversation says what we keep
+ *
+ * The engine knows no channel and no storage engine: it reads and writes a
+ * TurnContext, and the dispatcher commits the result.
+ */
+import { compose, type Middleware, type TurnContext } from './context.js';
+import { COMPLAINT_FLOW, continueComplaint, startComplaint } from './flows/complaint.js';
+import { requestHandoff } from './flows/handoff.js';
+import { STATUS_FLOW, continueStatus, startStatus } from './flows/status.js';
+import { MAIN_MENU, MENUS, menuOptions, readChoice, type MenuAction } from './menu.js';
+import { answerWithEntry, fallback, showMenu } from './replies.js';
+import { texts } from './texts.js';
+
+const MENU_WORDS = new Set(['menu', 'menu utama', '0', 'nol', 'kembali', 'main menu', '/menu', '/start', 'start', 'mulai']);
+
+const stayQuietWhileHumansHelp: Middleware = async (ctx, next) => {
+  const { state } = ctx.conversation;
+  if (state === 'bot') return next();
+  // While still waiting, the citizen may change their mind; once an agent owns the chat, only the agent answers.
+  if (state === 'waiting' && ctx.understand().intent === 'cancel') {
+    ctx.change({ state: 'bot', handoffRequestedAt: null });
+    showMenu(ctx, MAIN_MENU, { intro: texts.handoff.cancelled });
+  }
+};
+
+const commands: Middleware = async (ctx, next) => {
+  const text = ctx.text.trim().toLowerCase();
+  if (MENU_WORDS.has(text) && !(text === '0' && ctx.flow?.name === COMPLAINT_FLOW && ctx.flow.step === 'phone')) {
+    ctx.setFlow(null);
+    showMenu(ctx);
+    return;
+  }
+  if (ctx.understand().intent === 'cancel') {
+    const hadFlow = ctx.flow !== null;
+    ctx.setFlow(null);
+    showMenu(ctx, MAIN_MENU, { intro: hadFlow ? texts.cancelled : texts.nothingToCancel });
+    return;
+  }
+  return next();
+};
+
+const continueFlow: Middleware = async (ctx, next) => {
+  const flow = ctx.flow;
+  if (flow?.name === COMPLAINT_FLOW) return continueComplaint(ctx);
+  if (flow?.name === STATUS_FLOW) return continueStatus(ctx, next);
+  return next();
+};
+
+async function act(ctx: TurnContext, action: MenuAction): Promise<void> {
+  switch (action.type) {
+    case 'entry':
+      answerWithEntry(ctx, action.entry);
+      return;
+    case 'submenu':
+      showMenu(ctx, action.menu);
+      return;
+    case 'complaint':
+      startComplaint(ctx, {});
+      return;
+    case 'status':
+      return startStatus(ctx);
+    case 'handoff':
+      requestHandoff(ctx);
+      return;
+  }
+}
+
+const menuChoice: Middleware = async (ctx, next) => {
+  const menu = MENUS[ctx.memory.menu ?? MAIN_MENU] ?? MENUS[MAIN_MENU]!;
+  const choice = readChoice(menu, ctx.text);
+  if (choice === undefined) return next();
+  if (choice === 'back') return showMenu(ctx);
+  const item = menu.items[choice - 1];
+  if (!item) {
+    ctx.reply('menu', texts.unknownChoice(menu.items.length), { options: menuOptions(menu) });
+    ctx.remember({ menu: menu.id });
+    return;
+  }
+  return act(ctx, item.action);
+};
+
+const attachmentsOnly: Middleware = async (ctx, next) => {
+  const attachments = ctx.message.attachments ?? [];
+  if (attachments.length === 0 || ctx.text.trim()) return next();
+  const ticketId = ctx.memory.lastTicketId;
+  const ticket = ticketId ? await ctx.store.tickets.addAttachments(ticketId, attachments, 'citizen') : null;
+  ctx.reply('complaint', ticket ? `Lampiran sudah ditambahkan ke pengaduan *${ticket.number}*.` : texts.attachmentOutsideFlow);
+};
+
+const understandMessage: Middleware = async (ctx) => {
+  const understanding = ctx.understand();
+  switch (understanding.intent) {
+    case 'answer':
+      for (const entry of understanding.entries) answerWithEntry(ctx, entry, { aspect: understanding.aspect, confidence: understanding.confidence });
+      return;
+    case 'complaint': {
+      const informative = understanding.complaintCategory !== undefined && ctx.text.trim().split(/\s+/u).length >= 4;
+      startComplaint(ctx, { category: understanding.complaintCategory, story: informative ? ctx.text.trim() : undefined });
+      return;
+    }
+    case 'status':
+      return startStatus(ctx, understanding.ticketNumber);
+    case 'handoff':
+      requestHandoff(ctx);
+      return;
+    case 'greeting':
+      showMenu(ctx, MAIN_MENU, { kind: 'greeting', intro: texts.greeting(ctx.office) });
+      return;
+    case 'thanks':
+      ctx.reply('thanks', texts.thanks);
+      return;
+    case 'menu':
+    case 'cancel':
+      showMenu(ctx);
+      return;
+    case 'fallback':
+      fallback(ctx, understanding);
+      return;
+  }
+};
+
+const privacyNotice: Middleware = async (ctx, next) => {
+  await next();
+  const last = ctx.replies.at(-1);
+  if (!ctx.memory.noticeShown && last) {
+    last.text = `${last.text}\n\n${texts.privacyNotice(ctx.office)}`;
+    ctx.remember({ noticeShown: true });
+  }
+};
+
+/** The whole decision for one turn. */
+export const engine: Middleware = compose([privacyNotice, stayQuietWhileHumansHelp, commands, continueFlow, menuChoice, attachmentsOnly, understandMessage]);

@@ -1,0 +1,509 @@
+/**
+ * The MongoDB engine (mongoose on its own connection). The guarantees of the
+ * Store contract come from unique and partial indexes plus single-document
+ * atomic writes, so they hold on a standalone server too (no transactions):
+ * - one open conversation per contact: `openKey` (= contactId while open, unset
+ *   when closed) under a unique partial index;
+ * - inbound dedupe: unique partial index on (channel, platformMessageId);
+ * - ticket numbers and entry versions: "last + 1" inserted under a unique
+ *   index and retried on a duplicate key. Unlike a `$inc` counter followed by
+ *   an insert, a failed or raced insert cannot burn a number, so there are
+ *   never gaps (tickets are never deleted, so numbers are never reused).
+ */
+import mongoose, { Schema, type Connection } from 'mongoose';
+import { CHANNELS } from '../types.js';
+import type { Entry } from '../../knowledge/schema.js';
+import { buildConversation, buildMessage, buildTicket, compact, newId, ticketEvent, ticketYear } from './ids.js';
+import {
+  TICKET_STATUSES,
+  type Contact,
+  type Conversation,
+  type EntryVersion,
+  type Message,
+  type Store,
+  type Ticket,
+} from './types.js';
+
+/** A record as stored: the interface's `id` is the document `_id` (a ULID string, so `_id` order is creation order). */
+type Doc<T extends { id: string }> = Omit<T, 'id'> & { _id: string };
+type ContactDoc = Doc<Contact>;
+type ConversationDoc = Doc<Conversation> & { openKey?: string };
+type MessageDoc = Doc<Message>;
+type TicketDoc = Doc<Ticket>;
+interface CounterDoc {
+  _id: string;
+  value: number;
+}
+interface SettingDoc {
+  _id: string;
+  value: unknown;
+}
+
+const options = { versionKey: false, minimize: false } as const;
+const channel = { type: String, enum: CHANNELS, required: true };
+const nullableDate = { type: Date, default: null };
+const nullableString = { type: String, default: null };
+
+const attachmentSchema = new Schema(
+  {
+    kind: { type: String, enum: ['image', 'document', 'audio', 'video', 'other'], required: true },
+    key: { type: String, required: true },
+    fileName: String,
+    mimeType: String,
+    size: Number,
+  },
+  { _id: false },
+);
+
+const contact = new Schema<ContactDoc>(
+  {
+    _id: { type: String, required: true },
+    channel,
+    externalId: { type: String, required: true },
+    name: String,
+    phone: String,
+    createdAt: { type: Date, required: true },
+    lastSeenAt: { type: Date, required: true },
+  },
+  { ...options, collection: 'contacts' },
+);
+contact.index({ channel: 1, externalId: 1 }, { unique: true });
+
+const conversation = new Schema<ConversationDoc>(
+  {
+    _id: { type: String, required: true },
+    contactId: { type: String, required: true },
+    channel,
+    externalId: { type: String, required: true },
+    state: { type: String, enum: ['bot', 'waiting', 'agent', 'closed'], required: true },
+    flow: { type: Schema.Types.Mixed, default: null },
+    memory: { type: Schema.Types.Mixed, default: () => ({}) },
+    assigneeId: nullableString,
+    assignedAt: nullableDate,
+    handoffRequestedAt: nullableDate,
+    closedAt: nullableDate,
+    createdAt: { type: Date, required: true },
+    updatedAt: { type: Date, required: true },
+    lastMessageAt: { type: Date, required: true },
+    version: { type: Number, required: true, min: 1 },
+    openKey: String,
+  },
+  { ...options, collection: 'conversations' },
+);
+conversation.index({ openKey: 1 }, { unique: true, partialFilterExpression: { openKey: { $exists: true } } });
+conversation.index({ contactId: 1 });
+conversation.index({ state: 1, _id: 1 });
+conversation.index({ assigneeId: 1 });
+
+const message = new Schema<MessageDoc>(
+  {
+    _id: { type: String, required: true },
+    conversationId: { type: String, required: true },
+    contactId: { type: String, required: true },
+    channel,
+    direction: { type: String, enum: ['in', 'out'], required: true },
+    author: { type: String, enum: ['citizen', 'bot', 'agent', 'system'], required: true },
+    authorId: String,
+    // Not `required`: mongoose rejects '' for required strings, and an attachment-only message has empty text.
+    text: { type: String, default: '' },
+    kind: String,
+    options: { type: [new Schema({ label: String, value: String }, { _id: false })], default: undefined },
+    attachments: { type: [attachmentSchema], default: undefined },
+    entry: String,
+    confidence: Number,
+    platformMessageId: String,
+    replyTo: String,
+    handledAt: Date,
+    createdAt: { type: Date, required: true },
+  },
+  { ...options, collection: 'messages' },
+);
+message.index(
+  { channel: 1, platformMessageId: 1 },
+  { unique: true, partialFilterExpression: { direction: 'in', platformMessageId: { $exists: true } } },
+);
+message.index({ conversationId: 1, _id: 1 });
+message.index({ contactId: 1, _id: 1 });
+message.index({ direction: 1, handledAt: 1, _id: 1 });
+
+const ticketEventSchema = new Schema(
+  {
+    at: { type: Date, required: true },
+    actor: { type: String, required: true },
+    type: { type: String, enum: ['created', 'status', 'note', 'assigned', 'attachment', 'updated'], required: true },
+    from: String,
+    to: String,
+    note: String,
+  },
+  { _id: false },
+);
+
+const ticket = new Schema<TicketDoc>(
+  {
+    _id: { type: String, required: true },
+    number: { type: String, required: true, match: /^ADU-\d{4}-\d{6}$/ },
+    year: { type: Number, required: true },
+    seq: { type: Number, required: true, min: 1 },
+    contactId: { type: String, required: true },
+    conversationId: { type: String, required: true },
+    channel,
+    category: { type: String, required: true },
+    description: { type: String, required: true },
+    kecamatan: String,
+    kelurahan: String,
+    reporterName: String,
+    reporterPhone: String,
+    attachments: { type: [attachmentSchema], default: () => [] },
+    status: { type: String, enum: TICKET_STATUSES, required: true },
+    priority: { type: String, enum: ['rendah', 'normal', 'tinggi'], required: true },
+    assigneeId: nullableString,
+    sourceMessageId: String,
+    events: { type: [ticketEventSchema], default: () => [] },
+    createdAt: { type: Date, required: true },
+    updatedAt: { type: Date, required: true },
+  },
+  { ...options, collection: 'tickets' },
+);
+ticket.index({ number: 1 }, { unique: true });
+ticket.index({ year: 1, seq: 1 }, { unique: true });
+ticket.index({ sourceMessageId: 1 }, { unique: true, partialFilterExpression: { sourceMessageId: { $type: 'string' } } });
+ticket.index({ status: 1, _id: -1 });
+ticket.index({ contactId: 1, _id: -1 });
+
+const entryVersion = new Schema<EntryVersion>(
+  {
+    entryId: { type: String, required: true },
+    version: { type: Number, required: true, min: 1 },
+    entry: { type: Schema.Types.Mixed, required: true },
+    by: { type: String, required: true },
+    note: String,
+    at: { type: Date, required: true },
+  },
+  { ...options, collection: 'entry_versions' },
+);
+entryVersion.index({ entryId: 1, version: -1 }, { unique: true });
+
+/** Named counters; today only 'knowledge:revision'. */
+const counter = new Schema<CounterDoc>(
+  { _id: { type: String, required: true }, value: { type: Number, required: true } },
+  { ...options, collection: 'counters' },
+);
+
+const setting = new Schema<SettingDoc>(
+  { _id: { type: String, required: true }, value: Schema.Types.Mixed },
+  { ...options, collection: 'settings' },
+);
+
+export const schemas = { contact, conversation, message, ticket, entryVersion, counter, setting };
+
+/** Compiles the models on a connection (an unopened one is fine for validation and index inspection). */
+export function buildModels(connection: Connection) {
+  return {
+    Contact: connection.model<ContactDoc>('Contact', contact),
+    Conversation: connection.model<ConversationDoc>('Conversation', conversation),
+    Message: connection.model<MessageDoc>('Message', message),
+    Ticket: connection.model<TicketDoc>('Ticket', ticket),
+    EntryVersion: connection.model<EntryVersion>('EntryVersion', entryVersion),
+    Counter: connection.model<CounterDoc>('Counter', counter),
+    Setting: connection.model<SettingDoc>('Setting', setting),
+  };
+}
+export type Models = ReturnType<typeof buildModels>;
+
+/** Stored document → interface object: `_id` becomes `id`, no `__v`/`openKey`, absent optionals stay absent. */
+export function fromDoc<T extends { id: string }>(doc: Doc<T> & { __v?: number; openKey?: string }): T {
+  const { _id, __v, openKey, ...rest } = doc;
+  return compact({ ...rest, id: _id }) as unknown as T;
+}
+
+/** Interface object → document to insert. */
+function toDoc<T extends { id: string }>(record: T): Doc<T> {
+  const { id, ...rest } = record;
+  return { ...rest, _id: id };
+}
+
+function fromEntryVersion(doc: EntryVersion & { _id?: unknown }): EntryVersion {
+  const { _id, ...rest } = doc;
+  return compact(rest);
+}
+
+function isDuplicateKey(error: unknown): boolean {
+  return (error as { code?: number }).code === 11000;
+}
+
+/** Retries a "last + 1 under a unique index" insert; each round someone wins, so contention only costs retries. */
+async function nextFree<T>(attempt: () => Promise<T | undefined>): Promise<T> {
+  for (let round = 0; round < 1000; round++) {
+    const result = await attempt();
+    if (result !== undefined) return result;
+  }
+  throw new Error('store: could not allocate a sequence number after 1000 attempts');
+}
+
+/** Options of every findOneAndUpdate: the new document, plain, with the schema's enums checked like SQLite's CHECKs. */
+const after = { returnDocument: 'after', lean: true, runValidators: true } as const;
+
+export async function openMongoStore(options: { uri: string; dbName?: string }): Promise<Store> {
+  const connection = mongoose.createConnection(options.uri, {
+    dbName: options.dbName,
+    bufferCommands: false, // fail fast instead of queueing when the server is unreachable
+    autoIndex: true,
+    autoCreate: true,
+    serverSelectionTimeoutMS: 10_000,
+  });
+  let models: Models;
+  try {
+    await connection.asPromise();
+    models = buildModels(connection);
+    // The unique indexes carry the guarantees: they must exist before the first write.
+    const compiled: { init(): Promise<unknown> }[] = Object.values(models);
+    await Promise.all(compiled.map((model) => model.init()));
+  } catch (error) {
+    await connection.close().catch(() => {}); // no half-open connection keeping the process alive
+    throw error;
+  }
+  const { Contact, Conversation, Message, Ticket, EntryVersion, Counter, Setting } = models;
+
+  const toContact = (doc: ContactDoc) => fromDoc<Contact>(doc);
+  const toMessage = (doc: MessageDoc) => fromDoc<Message>(doc);
+  const toTicket = (doc: TicketDoc) => fromDoc<Ticket>(doc);
+  const toConversation = (doc: ConversationDoc) => fromDoc<Conversation>(doc);
+  const maybe = <D, T>(convert: (doc: D) => T) => (doc: D | null) => (doc ? convert(doc) : null);
+
+  return {
+    engine: 'mongo',
+
+    contacts: {
+      async upsert(channel, externalId, name) {
+        const now = new Date();
+        const upsert = () =>
+          Contact.findOneAndUpdate(
+            { channel, externalId },
+            { $set: { lastSeenAt: now }, $setOnInsert: compact({ _id: newId(), createdAt: now, name }) },
+            { ...after, upsert: true },
+          );
+        // Two racing upserts can both try to insert; the loser's retry finds the winner's document.
+        let doc = await upsert().catch((error) => (isDuplicateKey(error) ? upsert() : Promise.reject(error)));
+        if (name && !doc!.name) {
+          // Same rule as SQLite: a name we already have is kept over the platform's display name.
+          doc = (await Contact.findOneAndUpdate({ _id: doc!._id, name: { $exists: false } }, { $set: { name } }, after)) ?? doc;
+        }
+        return toContact(doc!);
+      },
+      async get(id) {
+        return maybe(toContact)(await Contact.findById(id).lean<ContactDoc>());
+      },
+      async update(id, patch) {
+        const set = compact({ name: patch.name, phone: patch.phone });
+        return maybe(toContact)(await Contact.findOneAndUpdate({ _id: id }, { $set: set }, after));
+      },
+    },
+
+    conversations: {
+      async open(contact) {
+        const fresh = toDoc(buildConversation(contact));
+        const { _id, ...fields } = fresh;
+        const upsert = () =>
+          Conversation.findOneAndUpdate(
+            { openKey: contact.id },
+            { $setOnInsert: { ...fields, _id } },
+            { ...after, upsert: true },
+          );
+        // A racing open() in another process may insert first: re-read and get its conversation.
+        const doc = await upsert().catch((error) =>
+          isDuplicateKey(error) ? Conversation.findOne({ openKey: contact.id }).lean<ConversationDoc>() : Promise.reject(error),
+        );
+        return toConversation(doc!);
+      },
+      async get(id) {
+        return maybe(toConversation)(await Conversation.findById(id).lean<ConversationDoc>());
+      },
+      async update(id, patch, condition = {}) {
+        const filter: Record<string, unknown> = { _id: id };
+        if (condition.ifState) filter.state = { $in: condition.ifState };
+        if (condition.ifVersion !== undefined) filter.version = condition.ifVersion;
+        if (condition.ifAssignee !== undefined) filter.assigneeId = condition.ifAssignee; // null matches "nobody"
+        const set: Record<string, unknown> = { ...compact(patch), updatedAt: new Date() };
+        const update: Record<string, unknown> = { $set: set, $inc: { version: 1 } };
+        if (patch.state === 'closed') update.$unset = { openKey: 1 };
+        else if (patch.state) {
+          // contactId never changes, so reading it first is safe; reopening sets the open marker again.
+          const current = await Conversation.findById(id).select('contactId').lean<Pick<ConversationDoc, 'contactId'>>();
+          if (!current) return null;
+          set.openKey = current.contactId;
+        }
+        try {
+          return maybe(toConversation)(await Conversation.findOneAndUpdate(filter, update, after));
+        } catch (error) {
+          // Reopening a closed conversation while the contact has another open one.
+          if (isDuplicateKey(error)) return null;
+          throw error;
+        }
+      },
+      async list(filter) {
+        const query: Record<string, unknown> = compact({ assigneeId: filter.assigneeId, channel: filter.channel });
+        if (filter.state) query.state = { $in: filter.state };
+        const docs = await Conversation.find(query).sort({ _id: 1 }).limit(filter.limit ?? 0).lean<ConversationDoc[]>();
+        return docs.map(toConversation);
+      },
+    },
+
+    messages: {
+      async add(input) {
+        const built = buildMessage(input);
+        try {
+          const doc = await Message.create(toDoc(built));
+          return { message: toMessage(doc.toObject()), duplicate: false };
+        } catch (error) {
+          if (!isDuplicateKey(error) || built.direction !== 'in' || !built.platformMessageId) throw error;
+          const first = await Message.findOne({
+            channel: built.channel,
+            platformMessageId: built.platformMessageId,
+            direction: 'in',
+          }).lean<MessageDoc>();
+          if (!first) throw error;
+          return { message: toMessage(first), duplicate: true };
+        }
+      },
+      async get(id) {
+        return maybe(toMessage)(await Message.findById(id).lean<MessageDoc>());
+      },
+      async list(conversationId, { afterId, limit } = {}) {
+        const query = afterId ? { conversationId, _id: { $gt: afterId } } : { conversationId };
+        return (await Message.find(query).sort({ _id: 1 }).limit(limit ?? 0).lean<MessageDoc[]>()).map(toMessage);
+      },
+      async listForContact(contactId, { afterId, limit } = {}) {
+        const query = afterId ? { contactId, _id: { $gt: afterId } } : { contactId };
+        return (await Message.find(query).sort({ _id: 1 }).limit(limit ?? 0).lean<MessageDoc[]>()).map(toMessage);
+      },
+      async markHandled(id, at = new Date()) {
+        await Message.updateOne({ _id: id }, { $set: { handledAt: at } });
+      },
+      async unhandled(limit) {
+        const docs = await Message.find({ direction: 'in', handledAt: null }).sort({ _id: 1 }).limit(limit ?? 0).lean<MessageDoc[]>();
+        return docs.map(toMessage);
+      },
+    },
+
+    tickets: {
+      async create(input) {
+        const bySource = async () =>
+          input.sourceMessageId ? await Ticket.findOne({ sourceMessageId: input.sourceMessageId }).lean<TicketDoc>() : null;
+        const existing = await bySource();
+        if (existing) return toTicket(existing);
+        const createdAt = input.createdAt ?? new Date();
+        const year = ticketYear(createdAt);
+        const id = newId();
+        return nextFree(async () => {
+          const last = await Ticket.findOne({ year }).sort({ seq: -1 }).select('seq').lean<Pick<TicketDoc, 'seq'>>();
+          const record = buildTicket({ ...input, createdAt }, (last?.seq ?? 0) + 1, id);
+          try {
+            return toTicket((await Ticket.create(toDoc(record))).toObject());
+          } catch (error) {
+            if (!isDuplicateKey(error)) throw error;
+            const raced = await bySource(); // the same source message filed concurrently
+            return raced ? toTicket(raced) : undefined; // otherwise the number was taken: try the next
+          }
+        });
+      },
+      async get(id) {
+        return maybe(toTicket)(await Ticket.findById(id).lean<TicketDoc>());
+      },
+      async byNumber(number) {
+        return maybe(toTicket)(await Ticket.findOne({ number }).lean<TicketDoc>());
+      },
+      async update(id, patch, event) {
+        const set = compact({ ...patch });
+        if (patch.status === undefined) {
+          const now = new Date();
+          const doc = await Ticket.findOneAndUpdate(
+            { _id: id },
+            { $set: { ...set, updatedAt: now }, $push: { events: ticketEvent(event, now) } },
+            after,
+          );
+          return maybe(toTicket)(doc);
+        }
+        // A status change records from/to: apply it only if the status is still the one we read (else re-read).
+        const to = patch.status;
+        return nextFree(async () => {
+          const current = await Ticket.findById(id).select('status').lean<Pick<TicketDoc, 'status'>>();
+          if (!current) return null;
+          const now = new Date();
+          const doc = await Ticket.findOneAndUpdate(
+            { _id: id, status: current.status },
+            { $set: { ...set, updatedAt: now }, $push: { events: ticketEvent(event, now, { from: current.status, to }) } },
+            after,
+          );
+          return doc ? toTicket(doc) : undefined;
+        });
+      },
+      async addAttachments(id, attachments, actor) {
+        const now = new Date();
+        const event = ticketEvent({ actor, type: 'attachment', note: attachments.map((a) => a.fileName ?? a.key).join(', ') }, now);
+        const doc = await Ticket.findOneAndUpdate(
+          { _id: id },
+          { $push: { attachments: { $each: attachments }, events: event }, $set: { updatedAt: now } },
+          after,
+        );
+        return maybe(toTicket)(doc);
+      },
+      async list(filter) {
+        const query: Record<string, unknown> = compact({ contactId: filter.contactId });
+        if (filter.status) query.status = { $in: filter.status };
+        return (await Ticket.find(query).sort({ _id: -1 }).limit(filter.limit ?? 0).lean<TicketDoc[]>()).map(toTicket);
+      },
+    },
+
+    knowledge: {
+      async published() {
+        const latest = await EntryVersion.aggregate<{ entry: Entry }>([
+          { $sort: { entryId: 1, version: -1 } },
+          { $group: { _id: '$entryId', entry: { $first: '$entry' } } },
+          { $sort: { _id: 1 } },
+        ]);
+        return latest.map((doc) => doc.entry);
+      },
+      async get(id) {
+        return maybe(fromEntryVersion)(await EntryVersion.findOne({ entryId: id }).sort({ version: -1 }).lean<EntryVersion>());
+      },
+      async publish(entry, by, note) {
+        const published = await nextFree(async () => {
+          const last = await EntryVersion.findOne({ entryId: entry.id }).sort({ version: -1 }).select('version').lean<{ version: number }>();
+          const record: EntryVersion = compact({ entryId: entry.id, version: (last?.version ?? 0) + 1, entry, by, note, at: new Date() });
+          try {
+            await EntryVersion.create(record);
+            return record;
+          } catch (error) {
+            if (isDuplicateKey(error)) return undefined;
+            throw error;
+          }
+        });
+        // After the insert: an instance that sees the new revision is sure to find the new version.
+        await Counter.updateOne({ _id: 'knowledge:revision' }, { $inc: { value: 1 } }, { upsert: true });
+        return published;
+      },
+      async versions(id) {
+        return (await EntryVersion.find({ entryId: id }).sort({ version: -1 }).lean<EntryVersion[]>()).map(fromEntryVersion);
+      },
+      async revision() {
+        return (await Counter.findById('knowledge:revision').lean<CounterDoc>())?.value ?? 0;
+      },
+    },
+
+    settings: {
+      async get<T>(key: string) {
+        const doc = await Setting.findById(key).lean<SettingDoc>();
+        return doc ? (doc.value as T) : null;
+      },
+      async put<T>(key: string, value: T) {
+        // Through JSON so both engines return the same thing (e.g. a Date comes back as its ISO string).
+        const stored: unknown = JSON.parse(JSON.stringify(value ?? null));
+        await Setting.updateOne({ _id: key }, { $set: { value: stored } }, { upsert: true });
+      },
+    },
+
+    async close() {
+      await connection.close();
+    },
+  };
+}

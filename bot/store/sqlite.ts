@@ -1,0 +1,680 @@
+/**
+ * The embedded engine: one SQLite file, safe for several processes on one
+ * host (WAL, busy timeout, every multi-statement write in a BEGIN IMMEDIATE
+ * transaction). Queried and unique fields are real indexed columns; nested
+ * data is JSON text. Dates are stored as epoch milliseconds.
+ */
+import Database from 'better-sqlite3';
+import type { Entry } from '../../knowledge/schema.js';
+import type { Attachment } from '../types.js';
+import { buildConversation, buildMessage, buildTicket, compact, newId, ticketEvent, ticketYear } from './ids.js';
+import {
+  TICKET_STATUSES,
+  type Contact,
+  type Conversation,
+  type ConversationPatch,
+  type EntryVersion,
+  type Message,
+  type NewMessage,
+  type NewTicket,
+  type Store,
+  type Ticket,
+  type TicketEvent,
+  type TicketPatch,
+} from './types.js';
+
+/** SQL list of string literals, for CHECK constraints built from the TypeScript constants. */
+const sqlList = (values: readonly string[]) => values.map((v) => `'${v}'`).join(', ');
+
+/** Schema versions, applied in order; `PRAGMA user_version` records how many ran. Append, never edit. */
+const MIGRATIONS = [
+  `
+  CREATE TABLE contacts (
+    id TEXT PRIMARY KEY,
+    channel TEXT NOT NULL,
+    external_id TEXT NOT NULL,
+    name TEXT,
+    phone TEXT,
+    created_at INTEGER NOT NULL,
+    last_seen_at INTEGER NOT NULL,
+    UNIQUE (channel, external_id)
+  );
+
+  CREATE TABLE conversations (
+    id TEXT PRIMARY KEY,
+    contact_id TEXT NOT NULL REFERENCES contacts(id),
+    channel TEXT NOT NULL,
+    external_id TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('bot', 'waiting', 'agent', 'closed')),
+    flow TEXT,
+    memory TEXT NOT NULL,
+    assignee_id TEXT,
+    assigned_at INTEGER,
+    handoff_requested_at INTEGER,
+    closed_at INTEGER,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    last_message_at INTEGER NOT NULL,
+    version INTEGER NOT NULL
+  );
+  -- At most one open conversation per contact, enforced by the database.
+  CREATE UNIQUE INDEX conversations_one_open ON conversations (contact_id) WHERE state <> 'closed';
+  CREATE INDEX conversations_contact ON conversations (contact_id);
+  CREATE INDEX conversations_state ON conversations (state, id);
+  CREATE INDEX conversations_assignee ON conversations (assignee_id) WHERE assignee_id IS NOT NULL;
+
+  CREATE TABLE messages (
+    id TEXT PRIMARY KEY,
+    conversation_id TEXT NOT NULL REFERENCES conversations(id),
+    contact_id TEXT NOT NULL REFERENCES contacts(id),
+    channel TEXT NOT NULL,
+    direction TEXT NOT NULL CHECK (direction IN ('in', 'out')),
+    author TEXT NOT NULL CHECK (author IN ('citizen', 'bot', 'agent', 'system')),
+    author_id TEXT,
+    text TEXT NOT NULL,
+    kind TEXT,
+    options TEXT,
+    attachments TEXT,
+    entry TEXT,
+    confidence REAL,
+    platform_message_id TEXT,
+    reply_to TEXT,
+    handled_at INTEGER,
+    created_at INTEGER NOT NULL
+  );
+  -- Redelivered inbound messages are recognised by the platform's id.
+  CREATE UNIQUE INDEX messages_platform_id ON messages (channel, platform_message_id)
+    WHERE direction = 'in' AND platform_message_id IS NOT NULL;
+  CREATE INDEX messages_conversation ON messages (conversation_id, id);
+  CREATE INDEX messages_contact ON messages (contact_id, id);
+  CREATE INDEX messages_unhandled ON messages (id) WHERE direction = 'in' AND handled_at IS NULL;
+
+  CREATE TABLE tickets (
+    id TEXT PRIMARY KEY,
+    number TEXT NOT NULL UNIQUE,
+    year INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    contact_id TEXT NOT NULL REFERENCES contacts(id),
+    conversation_id TEXT NOT NULL REFERENCES conversations(id),
+    channel TEXT NOT NULL,
+    category TEXT NOT NULL,
+    description TEXT NOT NULL,
+    kecamatan TEXT,
+    kelurahan TEXT,
+    reporter_name TEXT,
+    reporter_phone TEXT,
+    attachments TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN (${sqlList(TICKET_STATUSES)})),
+    priority TEXT NOT NULL CHECK (priority IN ('rendah', 'normal', 'tinggi')),
+    assignee_id TEXT,
+    source_message_id TEXT UNIQUE,
+    events TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    UNIQUE (year, seq)
+  );
+  CREATE INDEX tickets_status ON tickets (status, id);
+  CREATE INDEX tickets_contact ON tickets (contact_id, id);
+
+  -- Named counters: 'ticket:<year>' (last sequence number), 'knowledge:revision'.
+  CREATE TABLE counters (
+    name TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+  );
+
+  CREATE TABLE entry_versions (
+    entry_id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    entry TEXT NOT NULL,
+    published_by TEXT NOT NULL,
+    note TEXT,
+    at INTEGER NOT NULL,
+    PRIMARY KEY (entry_id, version)
+  );
+
+  CREATE TABLE settings (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  );
+  `,
+];
+
+type Nullable<T> = T | null;
+
+interface ContactRow {
+  id: string;
+  channel: Contact['channel'];
+  external_id: string;
+  name: Nullable<string>;
+  phone: Nullable<string>;
+  created_at: number;
+  last_seen_at: number;
+}
+
+interface ConversationRow {
+  id: string;
+  contact_id: string;
+  channel: Conversation['channel'];
+  external_id: string;
+  state: Conversation['state'];
+  flow: Nullable<string>;
+  memory: string;
+  assignee_id: Nullable<string>;
+  assigned_at: Nullable<number>;
+  handoff_requested_at: Nullable<number>;
+  closed_at: Nullable<number>;
+  created_at: number;
+  updated_at: number;
+  last_message_at: number;
+  version: number;
+}
+
+interface MessageRow {
+  id: string;
+  conversation_id: string;
+  contact_id: string;
+  channel: Message['channel'];
+  direction: Message['direction'];
+  author: Message['author'];
+  author_id: Nullable<string>;
+  text: string;
+  kind: Nullable<NonNullable<Message['kind']>>;
+  options: Nullable<string>;
+  attachments: Nullable<string>;
+  entry: Nullable<string>;
+  confidence: Nullable<number>;
+  platform_message_id: Nullable<string>;
+  reply_to: Nullable<string>;
+  handled_at: Nullable<number>;
+  created_at: number;
+}
+
+interface TicketRow {
+  id: string;
+  number: string;
+  year: number;
+  seq: number;
+  contact_id: string;
+  conversation_id: string;
+  channel: Ticket['channel'];
+  category: string;
+  description: string;
+  kecamatan: Nullable<string>;
+  kelurahan: Nullable<string>;
+  reporter_name: Nullable<string>;
+  reporter_phone: Nullable<string>;
+  attachments: string;
+  status: Ticket['status'];
+  priority: Ticket['priority'];
+  assignee_id: Nullable<string>;
+  source_message_id: Nullable<string>;
+  events: string;
+  created_at: number;
+  updated_at: number;
+}
+
+interface EntryVersionRow {
+  entry_id: string;
+  version: number;
+  entry: string;
+  published_by: string;
+  note: Nullable<string>;
+  at: number;
+}
+
+const ms = (date: Date | null | undefined): number | null => (date ? date.getTime() : null);
+const date = (value: number | null): Date | null => (value === null ? null : new Date(value));
+const json = (value: unknown): string | null => (value === null || value === undefined ? null : JSON.stringify(value));
+const parse = <T>(text: string | null): T | undefined => (text === null ? undefined : (JSON.parse(text) as T));
+
+function toContact(row: ContactRow): Contact {
+  return compact({
+    id: row.id,
+    channel: row.channel,
+    externalId: row.external_id,
+    name: row.name ?? undefined,
+    phone: row.phone ?? undefined,
+    createdAt: new Date(row.created_at),
+    lastSeenAt: new Date(row.last_seen_at),
+  });
+}
+
+function toConversation(row: ConversationRow): Conversation {
+  return {
+    id: row.id,
+    contactId: row.contact_id,
+    channel: row.channel,
+    externalId: row.external_id,
+    state: row.state,
+    flow: parse(row.flow) ?? null,
+    memory: JSON.parse(row.memory),
+    assigneeId: row.assignee_id,
+    assignedAt: date(row.assigned_at),
+    handoffRequestedAt: date(row.handoff_requested_at),
+    closedAt: date(row.closed_at),
+    createdAt: new Date(row.created_at),
+    updatedAt: new Date(row.updated_at),
+    lastMessageAt: new Date(row.last_message_at),
+    version: row.version,
+  };
+}
+
+function toMessage(row: MessageRow): Message {
+  return compact({
+    id: row.id,
+    conversationId: row.conversation_id,
+    contactId: row.contact_id,
+    channel: row.channel,
+    direction: row.direction,
+    author: row.author,
+    authorId: row.author_id ?? undefined,
+    text: row.text,
+    kind: row.kind ?? undefined,
+    options: parse(row.options),
+    attachments: parse(row.attachments),
+    entry: row.entry ?? undefined,
+    confidence: row.confidence ?? undefined,
+    platformMessageId: row.platform_message_id ?? undefined,
+    replyTo: row.reply_to ?? undefined,
+    handledAt: date(row.handled_at) ?? undefined,
+    createdAt: new Date(row.created_at),
+  });
+}
+
+function toTicket(row: TicketRow): Ticket {
+  const events = JSON.parse(row.events) as (Omit<TicketEvent, 'at'> & { at: string })[];
+  return compact({
+    id: row.id,
+    number: row.number,
+    year: row.year,
+    seq: row.seq,
+    contactId: row.contact_id,
+    conversationId: row.conversation_id,
+    channel: row.channel,
+    category: row.category,
+    description: row.description,
+    kecamatan: row.kecamatan ?? undefined,
+    kelurahan: row.kelurahan ?? undefined,
+    reporterName: row.reporter_name ?? undefined,
+    reporterPhone: row.reporter_phone ?? undefined,
+    attachments: JSON.parse(row.attachments) as Attachment[],
+    status: row.status,
+    priority: row.priority,
+    assigneeId: row.assignee_id,
+    sourceMessageId: row.source_message_id ?? undefined,
+    events: events.map((event) => ({ ...event, at: new Date(event.at) })),
+    createdAt: new Date(row.created_at),
+    updatedAt: new Date(row.updated_at),
+  });
+}
+
+function toEntryVersion(row: EntryVersionRow): EntryVersion {
+  return compact({
+    entryId: row.entry_id,
+    version: row.version,
+    entry: JSON.parse(row.entry) as Entry,
+    by: row.published_by,
+    note: row.note ?? undefined,
+    at: new Date(row.at),
+  });
+}
+
+type Encode = (value: unknown) => unknown;
+const same: Encode = (value) => value;
+const epoch: Encode = (value) => ms(value as Date | null);
+
+/** Patchable conversation fields → column and encoding. Only these names ever reach the SQL text. */
+const CONVERSATION_COLUMNS: Record<keyof ConversationPatch, [string, Encode]> = {
+  state: ['state', same],
+  flow: ['flow', json],
+  memory: ['memory', json],
+  assigneeId: ['assignee_id', same],
+  assignedAt: ['assigned_at', epoch],
+  handoffRequestedAt: ['handoff_requested_at', epoch],
+  closedAt: ['closed_at', epoch],
+  lastMessageAt: ['last_message_at', epoch],
+};
+
+const TICKET_COLUMNS: Record<keyof TicketPatch, [string, Encode]> = {
+  status: ['status', same],
+  priority: ['priority', same],
+  assigneeId: ['assignee_id', same],
+  category: ['category', same],
+  kecamatan: ['kecamatan', same],
+  kelurahan: ['kelurahan', same],
+};
+
+/** `col = ?` assignments for the defined keys of a patch; unknown keys are ignored. */
+function assignments<K extends string>(patch: Partial<Record<K, unknown>>, columns: Record<K, [string, Encode]>) {
+  const sets: string[] = [];
+  const params: unknown[] = [];
+  for (const [key, value] of Object.entries(patch)) {
+    const column = columns[key as K];
+    if (value === undefined || !column) continue;
+    sets.push(`${column[0]} = ?`);
+    params.push(column[1](value));
+  }
+  return { sets, params };
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  return (error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE';
+}
+
+export function openSqliteStore(options: { file: string }): Store {
+  const db = new Database(options.file);
+  db.pragma('busy_timeout = 5000');
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('foreign_keys = ON');
+
+  // Immediate: two processes opening a fresh file at once migrate it once.
+  db.transaction(() => {
+    const current = db.pragma('user_version', { simple: true }) as number;
+    if (current > MIGRATIONS.length) throw new Error(`${options.file} has schema version ${current}, newer than this code (${MIGRATIONS.length})`);
+    for (const migration of MIGRATIONS.slice(current)) db.exec(migration);
+    db.pragma(`user_version = ${MIGRATIONS.length}`);
+  }).immediate();
+
+  // Dynamic SQL (filters, patches) has few shapes: prepare each once.
+  const statements = new Map<string, Database.Statement>();
+  const sql = (text: string) => {
+    let statement = statements.get(text);
+    if (!statement) statements.set(text, (statement = db.prepare(text)));
+    return statement;
+  };
+  const one = <T>(text: string, ...params: unknown[]) => sql(text).get(...params) as T | undefined;
+  const all = <T>(text: string, ...params: unknown[]) => sql(text).all(...params) as T[];
+  const limit = (n: number | undefined) => (n === undefined ? -1 : n);
+
+  /** Increments a named counter and returns its new value (inside the caller's transaction). */
+  const bump = (name: string) =>
+    one<{ value: number }>(
+      'INSERT INTO counters (name, value) VALUES (?, 1) ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value',
+      name,
+    )!.value;
+
+  const ticketById = (id: string) => one<TicketRow>('SELECT * FROM tickets WHERE id = ?', id);
+
+  const openConversation = db.transaction((contact: Contact): Conversation => {
+    const open = one<ConversationRow>("SELECT * FROM conversations WHERE contact_id = ? AND state <> 'closed'", contact.id);
+    if (open) return toConversation(open);
+    const c = buildConversation(contact);
+    sql(
+      `INSERT INTO conversations (id, contact_id, channel, external_id, state, flow, memory, assignee_id, assigned_at,
+         handoff_requested_at, closed_at, created_at, updated_at, last_message_at, version)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(c.id, c.contactId, c.channel, c.externalId, c.state, json(c.flow), json(c.memory), c.assigneeId, ms(c.assignedAt),
+      ms(c.handoffRequestedAt), ms(c.closedAt), ms(c.createdAt), ms(c.updatedAt), ms(c.lastMessageAt), c.version);
+    return c;
+  });
+
+  /** Counter bump and insert share one transaction: a failed insert rolls the number back, so no gaps. */
+  const createTicket = db.transaction((input: NewTicket): Ticket => {
+    if (input.sourceMessageId) {
+      const existing = one<TicketRow>('SELECT * FROM tickets WHERE source_message_id = ?', input.sourceMessageId);
+      if (existing) return toTicket(existing);
+    }
+    const createdAt = input.createdAt ?? new Date();
+    const t = buildTicket({ ...input, createdAt }, bump(`ticket:${ticketYear(createdAt)}`));
+    sql(
+      `INSERT INTO tickets (id, number, year, seq, contact_id, conversation_id, channel, category, description, kecamatan,
+         kelurahan, reporter_name, reporter_phone, attachments, status, priority, assignee_id, source_message_id, events,
+         created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(t.id, t.number, t.year, t.seq, t.contactId, t.conversationId, t.channel, t.category, t.description,
+      t.kecamatan ?? null, t.kelurahan ?? null, t.reporterName ?? null, t.reporterPhone ?? null, json(t.attachments),
+      t.status, t.priority, t.assigneeId, t.sourceMessageId ?? null, json(t.events), ms(t.createdAt), ms(t.updatedAt));
+    return t;
+  });
+
+  /** Reads the old status and writes patch + event under one write lock. */
+  const updateTicket = db.transaction(
+    (id: string, patch: TicketPatch, event: Parameters<Store['tickets']['update']>[2]): Ticket | null => {
+      const row = ticketById(id);
+      if (!row) return null;
+      const now = new Date();
+      const status = patch.status === undefined ? undefined : { from: row.status, to: patch.status };
+      const events = [...(JSON.parse(row.events) as unknown[]), ticketEvent(event, now, status)];
+      const { sets, params } = assignments(patch, TICKET_COLUMNS);
+      sql(`UPDATE tickets SET ${[...sets, 'events = ?', 'updated_at = ?'].join(', ')} WHERE id = ?`).run(
+        ...params, json(events), ms(now), id,
+      );
+      return toTicket(ticketById(id)!);
+    },
+  );
+
+  const addAttachments = db.transaction((id: string, attachments: Attachment[], actor: string): Ticket | null => {
+    const row = ticketById(id);
+    if (!row) return null;
+    const now = new Date();
+    const event = ticketEvent({ actor, type: 'attachment', note: attachments.map((a) => a.fileName ?? a.key).join(', ') }, now);
+    sql('UPDATE tickets SET attachments = ?, events = ?, updated_at = ? WHERE id = ?').run(
+      json([...(JSON.parse(row.attachments) as Attachment[]), ...attachments]),
+      json([...(JSON.parse(row.events) as unknown[]), event]),
+      ms(now),
+      id,
+    );
+    return toTicket(ticketById(id)!);
+  });
+
+  /** Next version of the entry and the revision bump, under one write lock. */
+  const publish = db.transaction((entry: Entry, by: string, note: string | undefined): EntryVersion => {
+    const { last } = one<{ last: number }>('SELECT COALESCE(MAX(version), 0) AS last FROM entry_versions WHERE entry_id = ?', entry.id)!;
+    const version: EntryVersion = compact({ entryId: entry.id, version: last + 1, entry, by, note, at: new Date() });
+    sql('INSERT INTO entry_versions (entry_id, version, entry, published_by, note, at) VALUES (?, ?, ?, ?, ?, ?)').run(
+      version.entryId, version.version, json(entry), by, note ?? null, ms(version.at),
+    );
+    bump('knowledge:revision');
+    return version;
+  });
+
+  const latestVersions = `SELECT * FROM entry_versions v
+    WHERE version = (SELECT MAX(version) FROM entry_versions WHERE entry_id = v.entry_id)`;
+
+  return {
+    engine: 'sqlite',
+
+    contacts: {
+      async upsert(channel, externalId, name) {
+        const now = Date.now();
+        // A name we already have (perhaps given by the citizen) is kept over the platform's display name.
+        const row = one<ContactRow>(
+          `INSERT INTO contacts (id, channel, external_id, name, created_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?)
+           ON CONFLICT (channel, external_id) DO UPDATE
+             SET last_seen_at = excluded.last_seen_at, name = COALESCE(contacts.name, excluded.name)
+           RETURNING *`,
+          newId(), channel, externalId, name ?? null, now, now,
+        )!;
+        return toContact(row);
+      },
+      async get(id) {
+        const row = one<ContactRow>('SELECT * FROM contacts WHERE id = ?', id);
+        return row ? toContact(row) : null;
+      },
+      async update(id, patch) {
+        const { sets, params } = assignments(patch, { name: ['name', same], phone: ['phone', same] });
+        const row = sets.length
+          ? one<ContactRow>(`UPDATE contacts SET ${sets.join(', ')} WHERE id = ? RETURNING *`, ...params, id)
+          : one<ContactRow>('SELECT * FROM contacts WHERE id = ?', id);
+        return row ? toContact(row) : null;
+      },
+    },
+
+    conversations: {
+      async open(contact) {
+        return openConversation.immediate(contact);
+      },
+      async get(id) {
+        const row = one<ConversationRow>('SELECT * FROM conversations WHERE id = ?', id);
+        return row ? toConversation(row) : null;
+      },
+      async update(id, patch, condition = {}) {
+        const { sets, params } = assignments(patch, CONVERSATION_COLUMNS);
+        const where = ['id = ?'];
+        const whereParams: unknown[] = [id];
+        if (condition.ifState) {
+          where.push(`state IN (${condition.ifState.map(() => '?').join(', ')})`);
+          whereParams.push(...condition.ifState);
+        }
+        if (condition.ifVersion !== undefined) {
+          where.push('version = ?');
+          whereParams.push(condition.ifVersion);
+        }
+        if (condition.ifAssignee !== undefined) {
+          where.push('assignee_id IS ?'); // IS matches NULL too: ifAssignee null = "nobody owns it"
+          whereParams.push(condition.ifAssignee);
+        }
+        try {
+          const row = one<ConversationRow>(
+            `UPDATE conversations SET ${[...sets, 'version = version + 1', 'updated_at = ?'].join(', ')}
+             WHERE ${where.join(' AND ')} RETURNING *`,
+            ...params, Date.now(), ...whereParams,
+          );
+          return row ? toConversation(row) : null;
+        } catch (error) {
+          // Reopening a closed conversation while the contact has another open one.
+          if (isUniqueViolation(error)) return null;
+          throw error;
+        }
+      },
+      async list(filter) {
+        const where: string[] = [];
+        const params: unknown[] = [];
+        if (filter.state) {
+          where.push(`state IN (${filter.state.map(() => '?').join(', ')})`);
+          params.push(...filter.state);
+        }
+        if (filter.assigneeId !== undefined) {
+          where.push('assignee_id = ?');
+          params.push(filter.assigneeId);
+        }
+        if (filter.channel !== undefined) {
+          where.push('channel = ?');
+          params.push(filter.channel);
+        }
+        const rows = all<ConversationRow>(
+          `SELECT * FROM conversations ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id LIMIT ?`,
+          ...params, limit(filter.limit),
+        );
+        return rows.map(toConversation);
+      },
+    },
+
+    messages: {
+      async add(input: NewMessage) {
+        const m = buildMessage(input);
+        const { changes } = sql(
+          `INSERT INTO messages (id, conversation_id, contact_id, channel, direction, author, author_id, text, kind, options,
+             attachments, entry, confidence, platform_message_id, reply_to, created_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (channel, platform_message_id) WHERE direction = 'in' AND platform_message_id IS NOT NULL DO NOTHING`,
+        ).run(m.id, m.conversationId, m.contactId, m.channel, m.direction, m.author, m.authorId ?? null, m.text, m.kind ?? null,
+          json(m.options), json(m.attachments), m.entry ?? null, m.confidence ?? null, m.platformMessageId ?? null,
+          m.replyTo ?? null, ms(m.createdAt));
+        if (changes > 0) return { message: m, duplicate: false };
+        const first = one<MessageRow>(
+          "SELECT * FROM messages WHERE channel = ? AND platform_message_id = ? AND direction = 'in'",
+          m.channel, m.platformMessageId,
+        )!;
+        return { message: toMessage(first), duplicate: true };
+      },
+      async get(id) {
+        const row = one<MessageRow>('SELECT * FROM messages WHERE id = ?', id);
+        return row ? toMessage(row) : null;
+      },
+      async list(conversationId, options = {}) {
+        return all<MessageRow>(
+          'SELECT * FROM messages WHERE conversation_id = ? AND id > ? ORDER BY id LIMIT ?',
+          conversationId, options.afterId ?? '', limit(options.limit),
+        ).map(toMessage);
+      },
+      async listForContact(contactId, options = {}) {
+        return all<MessageRow>(
+          'SELECT * FROM messages WHERE contact_id = ? AND id > ? ORDER BY id LIMIT ?',
+          contactId, options.afterId ?? '', limit(options.limit),
+        ).map(toMessage);
+      },
+      async markHandled(id, at = new Date()) {
+        sql('UPDATE messages SET handled_at = ? WHERE id = ?').run(ms(at), id);
+      },
+      async unhandled(n) {
+        return all<MessageRow>(
+          "SELECT * FROM messages WHERE direction = 'in' AND handled_at IS NULL ORDER BY id LIMIT ?",
+          limit(n),
+        ).map(toMessage);
+      },
+    },
+
+    tickets: {
+      async create(input) {
+        return createTicket.immediate(input);
+      },
+      async get(id) {
+        const row = ticketById(id);
+        return row ? toTicket(row) : null;
+      },
+      async byNumber(number) {
+        const row = one<TicketRow>('SELECT * FROM tickets WHERE number = ?', number);
+        return row ? toTicket(row) : null;
+      },
+      async update(id, patch, event) {
+        return updateTicket.immediate(id, patch, event);
+      },
+      async addAttachments(id, attachments, actor) {
+        return addAttachments.immediate(id, attachments, actor);
+      },
+      async list(filter) {
+        const where: string[] = [];
+        const params: unknown[] = [];
+        if (filter.status) {
+          where.push(`status IN (${filter.status.map(() => '?').join(', ')})`);
+          params.push(...filter.status);
+        }
+        if (filter.contactId !== undefined) {
+          where.push('contact_id = ?');
+          params.push(filter.contactId);
+        }
+        return all<TicketRow>(
+          `SELECT * FROM tickets ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`,
+          ...params, limit(filter.limit),
+        ).map(toTicket);
+      },
+    },
+
+    knowledge: {
+      async published() {
+        return all<EntryVersionRow>(`${latestVersions} ORDER BY entry_id`).map((row) => toEntryVersion(row).entry);
+      },
+      async get(id) {
+        const row = one<EntryVersionRow>('SELECT * FROM entry_versions WHERE entry_id = ? ORDER BY version DESC LIMIT 1', id);
+        return row ? toEntryVersion(row) : null;
+      },
+      async publish(entry, by, note) {
+        return publish.immediate(entry, by, note);
+      },
+      async versions(id) {
+        return all<EntryVersionRow>('SELECT * FROM entry_versions WHERE entry_id = ? ORDER BY version DESC', id).map(toEntryVersion);
+      },
+      async revision() {
+        return one<{ value: number }>("SELECT value FROM counters WHERE name = 'knowledge:revision'")?.value ?? 0;
+      },
+    },
+
+    settings: {
+      async get<T>(key: string) {
+        const row = one<{ value: string }>('SELECT value FROM settings WHERE key = ?', key);
+        return row ? (JSON.parse(row.value) as T) : null;
+      },
+      async put<T>(key: string, value: T) {
+        sql('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(
+          key, JSON.stringify(value ?? null),
+        );
+      },
+    },
+
+    async close() {
+      db.close();
+    },
+  };
+}

@@ -1,0 +1,255 @@
+/**
+ * The repository layer: the one place the rest of the product reads and
+ * writes data. Two engines implement it (embedded SQLite and MongoDB), and
+ * one contract test suite (tests/store.contract.test.ts) holds them to the
+ * same behaviour. Every method is safe under concurrent callers in several
+ * processes: conditional updates and counters are atomic in the engine, never
+ * read-modify-write in JavaScript.
+ */
+import type { Entry } from '../../knowledge/schema.js';
+import type { Attachment, ChannelName, ReplyKind, ReplyOption } from '../types.js';
+
+/** Who is talking to the citizen: the bot, nobody yet (waiting for an agent), an agent, or nobody (closed). */
+export type ConversationState = 'bot' | 'waiting' | 'agent' | 'closed';
+
+export interface Contact {
+  id: string;
+  channel: ChannelName;
+  /** The citizen's id on that channel. (channel, externalId) is unique. */
+  externalId: string;
+  name?: string;
+  /** Phone number the citizen gave us (or the WhatsApp number). Personal data: mask in logs. */
+  phone?: string;
+  createdAt: Date;
+  lastSeenAt: Date;
+}
+
+/** A multi-step dialogue in progress (complaint intake, status lookup...). */
+export interface FlowState {
+  name: string;
+  step: string;
+  data: Record<string, unknown>;
+}
+
+/** What the engine remembers between turns, for follow-ups like "kalau hilang?". */
+export interface DialogueMemory {
+  /** Entry id of the last answer. */
+  lastEntry?: string;
+  /** Document concept of the last answer (`ktp`, `kk`...). */
+  lastDocument?: string;
+  /** Id of the menu shown last, so "2" means its second option. */
+  menu?: string;
+  /** The privacy notice was shown in this conversation. */
+  noticeShown?: boolean;
+  /** The ticket filed last in this conversation: later photos join it. */
+  lastTicketId?: string;
+  /** Failed attempts to prove ownership of a ticket (limits guessing). */
+  statusFailures?: number;
+}
+
+export interface Conversation {
+  id: string;
+  contactId: string;
+  channel: ChannelName;
+  externalId: string;
+  state: ConversationState;
+  flow: FlowState | null;
+  memory: DialogueMemory;
+  /** The agent who owns the conversation while state is `agent`. */
+  assigneeId: string | null;
+  assignedAt: Date | null;
+  /** When the citizen asked for a human (state became `waiting`). */
+  handoffRequestedAt: Date | null;
+  closedAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+  lastMessageAt: Date;
+  /** Bumped on every update; `ifVersion` makes an update conditional on it. */
+  version: number;
+}
+
+export type ConversationPatch = Partial<
+  Pick<Conversation, 'state' | 'flow' | 'memory' | 'assigneeId' | 'assignedAt' | 'handoffRequestedAt' | 'closedAt' | 'lastMessageAt'>
+>;
+
+/** Conditions for an atomic update: it applies only if all of them hold. */
+export interface UpdateCondition {
+  ifState?: ConversationState[];
+  ifVersion?: number;
+  /** `null` means "only if nobody owns it". */
+  ifAssignee?: string | null;
+}
+
+export type MessageAuthor = 'citizen' | 'bot' | 'agent' | 'system';
+
+export interface Message {
+  id: string;
+  conversationId: string;
+  contactId: string;
+  channel: ChannelName;
+  direction: 'in' | 'out';
+  author: MessageAuthor;
+  /** The agent who wrote it, for author `agent`. */
+  authorId?: string;
+  text: string;
+  kind?: ReplyKind;
+  options?: ReplyOption[];
+  attachments?: Attachment[];
+  entry?: string;
+  confidence?: number;
+  /** Inbound: the platform's message id; (channel, platformMessageId) is unique. */
+  platformMessageId?: string;
+  /** Outbound: the inbound message this replies to. */
+  replyTo?: string;
+  /** Inbound: when the engine finished with it. Unhandled messages are resumed after a crash. */
+  handledAt?: Date;
+  createdAt: Date;
+}
+
+export type NewMessage = Omit<Message, 'id' | 'createdAt' | 'handledAt'> & { id?: string; createdAt?: Date };
+
+/** Ticket statuses, in the order a complaint usually moves through them (they map onto SP4N-LAPOR!'s phases). */
+export const TICKET_STATUSES = ['baru', 'diproses', 'menunggu_warga', 'selesai', 'ditutup'] as const;
+export type TicketStatus = (typeof TICKET_STATUSES)[number];
+
+export interface TicketEvent {
+  at: Date;
+  /** `citizen`, `bot`, `system` or a user id. */
+  actor: string;
+  type: 'created' | 'status' | 'note' | 'assigned' | 'attachment' | 'updated';
+  from?: string;
+  to?: string;
+  note?: string;
+}
+
+export interface Ticket {
+  id: string;
+  /** Tracking number quoted to the citizen: ADU-YYYY-NNNNNN. */
+  number: string;
+  year: number;
+  seq: number;
+  contactId: string;
+  conversationId: string;
+  channel: ChannelName;
+  category: string;
+  description: string;
+  kecamatan?: string;
+  kelurahan?: string;
+  /** Optional name and phone the citizen gave at filing (personal data). */
+  reporterName?: string;
+  reporterPhone?: string;
+  attachments: Attachment[];
+  status: TicketStatus;
+  priority: 'rendah' | 'normal' | 'tinggi';
+  assigneeId: string | null;
+  /** The inbound message that confirmed the complaint: makes creation idempotent. */
+  sourceMessageId?: string;
+  events: TicketEvent[];
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export type NewTicket = Pick<
+  Ticket,
+  'contactId' | 'conversationId' | 'channel' | 'category' | 'description' | 'kecamatan' | 'kelurahan' | 'reporterName' | 'reporterPhone' | 'sourceMessageId'
+> & { attachments?: Attachment[]; priority?: Ticket['priority']; createdAt?: Date };
+
+export type TicketPatch = Partial<Pick<Ticket, 'status' | 'priority' | 'assigneeId' | 'category' | 'kecamatan' | 'kelurahan'>>;
+
+/** One published (or historical) version of a knowledge-base entry. */
+export interface EntryVersion {
+  entryId: string;
+  version: number;
+  entry: Entry;
+  /** User id, or `seed` for the shipped data files. */
+  by: string;
+  note?: string;
+  at: Date;
+}
+
+export interface ContactRepository {
+  /**
+   * Finds the contact for a channel identity or creates it; touches `lastSeenAt`.
+   * `name` is stored only if the contact has none yet: a name we already have
+   * (perhaps one the citizen gave) is not overwritten by the platform's display name.
+   */
+  upsert(channel: ChannelName, externalId: string, name?: string): Promise<Contact>;
+  get(id: string): Promise<Contact | null>;
+  update(id: string, patch: Partial<Pick<Contact, 'name' | 'phone'>>): Promise<Contact | null>;
+}
+
+export interface ConversationRepository {
+  /** The contact's open (not closed) conversation, created if there is none. At most one is open per contact. */
+  open(contact: Contact): Promise<Conversation>;
+  get(id: string): Promise<Conversation | null>;
+  /**
+   * Applies the patch atomically if the condition holds; returns the updated conversation or null.
+   * Also null when the patch would reopen a closed conversation while the contact has another open one.
+   */
+  update(id: string, patch: ConversationPatch, condition?: UpdateCondition): Promise<Conversation | null>;
+  /** Oldest first (creation order), so a `waiting` list is a first-come queue. */
+  list(filter: { state?: ConversationState[]; assigneeId?: string; channel?: ChannelName; limit?: number }): Promise<Conversation[]>;
+}
+
+export interface MessageRepository {
+  /**
+   * Stores a message. An inbound message whose (channel, platformMessageId)
+   * was already stored is not stored again: `duplicate` is true and the first
+   * copy is returned.
+   */
+  add(message: NewMessage): Promise<{ message: Message; duplicate: boolean }>;
+  get(id: string): Promise<Message | null>;
+  /** Messages of a conversation, oldest first. */
+  list(conversationId: string, options?: { afterId?: string; limit?: number }): Promise<Message[]>;
+  /** Messages of all conversations of a contact, oldest first (a citizen's history across closed conversations). */
+  listForContact(contactId: string, options?: { afterId?: string; limit?: number }): Promise<Message[]>;
+  markHandled(id: string, at?: Date): Promise<void>;
+  /** Inbound messages accepted but not yet handled (to resume after a crash), oldest first. */
+  unhandled(limit?: number): Promise<Message[]>;
+}
+
+export interface TicketRepository {
+  /**
+   * Creates a ticket with the next number of its year. Numbers are never
+   * reused and have no gaps. With a `sourceMessageId` seen before, returns
+   * the ticket created then instead of a second one.
+   */
+  create(ticket: NewTicket): Promise<Ticket>;
+  get(id: string): Promise<Ticket | null>;
+  /** Finds a ticket by its tracking number (already normalised to ADU-YYYY-NNNNNN). */
+  byNumber(number: string): Promise<Ticket | null>;
+  /** Applies the patch and appends the event in one atomic write. */
+  update(id: string, patch: TicketPatch, event: Omit<TicketEvent, 'at'> & { at?: Date }): Promise<Ticket | null>;
+  addAttachments(id: string, attachments: Attachment[], actor: string): Promise<Ticket | null>;
+  /** Newest first (creation order). */
+  list(filter: { status?: TicketStatus[]; contactId?: string; limit?: number }): Promise<Ticket[]>;
+}
+
+export interface KnowledgeRepository {
+  /** The current published version of every entry. */
+  published(): Promise<Entry[]>;
+  get(id: string): Promise<EntryVersion | null>;
+  /** Publishes a new version of an entry (version = previous + 1) and bumps the revision. */
+  publish(entry: Entry, by: string, note?: string): Promise<EntryVersion>;
+  /** All versions of an entry, newest first. */
+  versions(id: string): Promise<EntryVersion[]>;
+  /** Increases on every publish: instances compare it to know when to reload. */
+  revision(): Promise<number>;
+}
+
+/** Values are stored as JSON: what comes back is what `JSON.parse(JSON.stringify(value))` gives (a Date becomes its ISO string). */
+export interface SettingsRepository {
+  get<T>(key: string): Promise<T | null>;
+  put<T>(key: string, value: T): Promise<void>;
+}
+
+export interface Store {
+  readonly engine: 'sqlite' | 'mongo';
+  contacts: ContactRepository;
+  conversations: ConversationRepository;
+  messages: MessageRepository;
+  tickets: TicketRepository;
+  knowledge: KnowledgeRepository;
+  settings: SettingsRepository;
+  close(): Promise<void>;
+}

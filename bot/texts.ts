@@ -1,0 +1,123 @@
+/**
+ * Everything the bot says that does not come from the knowledge base, in one
+ * place, in plain Indonesian: short sentences, one question per message,
+ * and always a way forward (menu, a human, or the office's contacts).
+ * Markup is WhatsApp-style (*bold*, _italic_); channels convert it.
+ */
+import type { OfficeProfile } from '../knowledge/schema.js';
+
+export const BOT_NAME = 'SIRATU';
+
+const MENU_HINT = 'Ketik *0* untuk menu utama atau *petugas* untuk bicara dengan petugas.';
+
+export const texts = {
+  menuHint: MENU_HINT,
+
+  greeting: (office: OfficeProfile) =>
+    `Halo! Saya *${BOT_NAME}*, asisten chat ${office.shortName}. ` +
+    'Saya bisa memberi tahu syarat mengurus dokumen kependudukan, menerima pengaduan, dan menghubungkan Anda dengan petugas.\n' +
+    'Tulis saja pertanyaan Anda (misalnya: _syarat KTP hilang_), atau pilih nomor menu di bawah.',
+
+  /** First contact: what we keep and why (UU 27/2022 Pasal 21 asks us to say so). */
+  privacyNotice: (office: OfficeProfile) =>
+    `_Percakapan ini disimpan oleh ${office.shortName} untuk melayani pertanyaan dan pengaduan Anda. ` +
+    'Jangan kirim NIK atau foto KTP/KK kecuali diminta petugas._',
+
+  mainMenu: 'Silakan pilih layanan (ketik angkanya):',
+  subMenu: (title: string) => `*${title}*\nPilih yang sesuai (ketik angkanya, atau 0 untuk kembali):`,
+  unknownChoice: (max: number) => `Maaf, pilihan itu tidak ada. Ketik angka 1 sampai ${max}, atau 0 untuk menu utama.`,
+
+  thanks: 'Sama-sama! Semoga urusannya lancar. Kalau ada pertanyaan lain, tulis saja di sini. 🙏',
+
+  cancelled: 'Baik, dibatalkan. Ada lagi yang bisa saya bantu?',
+  nothingToCancel: 'Tidak ada proses yang sedang berjalan. Silakan pilih layanan:',
+
+  fallback: {
+    unknown: 'Maaf, saya belum mengerti pertanyaan Anda. Coba tulis dengan kata lain, misalnya: _syarat akta kelahiran_ atau _KK hilang_.',
+    unsure: 'Maaf, saya belum yakin maksud Anda. Apakah salah satu dari ini?',
+    suggestions: 'Mungkin maksud Anda salah satu dari ini:',
+    empty: 'Maaf, pesan Anda kosong atau tidak bisa saya baca. Silakan tulis pertanyaan Anda dengan huruf.',
+    injection: 'Maaf, saya hanya bisa membantu informasi layanan kependudukan dan pengaduan.',
+    personalData:
+      'Maaf, demi perlindungan data pribadi (UU 27/2022), saya tidak bisa mencari atau memberikan data kependudukan orang lain (NIK, KK, alamat). ' +
+      'Data Anda sendiri bisa ditanyakan langsung di kantor dengan membawa KTP-el.',
+    outOfScope: (pointer: string) => `Maaf, layanan itu bukan kewenangan Dukcapil. ${pointer}`,
+    footer: MENU_HINT,
+  },
+
+  handoff: {
+    open: (office: OfficeProfile) =>
+      `Baik, percakapan ini saya teruskan ke petugas ${office.shortName}. ` +
+      `Perkiraan waktu tunggu sekitar ${office.expectedAgentWaitMinutes} menit. ` +
+      'Selama menunggu, saya tidak akan membalas; petugas akan membaca semua pesan Anda di sini.\n' +
+      'Ketik *batal* jika tidak jadi.',
+    closed: (office: OfficeProfile, nextOpening: string) =>
+      `Baik, percakapan ini saya teruskan ke petugas ${office.shortName}. ` +
+      `Saat ini di luar jam layanan (${office.hoursText}). Pesan Anda tersimpan dan petugas akan membalas ${nextOpening}.\n` +
+      'Ketik *batal* jika tidak jadi.',
+    cancelled: 'Baik, permintaan bicara dengan petugas dibatalkan. Saya siap membantu lagi.',
+  },
+
+  complaint: {
+    intro: 'Baik, saya bantu mencatat pengaduan Anda. Pengaduan akan diteruskan ke petugas dan Anda mendapat nomor untuk memantau statusnya.',
+    askCategory: 'Pengaduan Anda tentang apa? Pilih salah satu (ketik angkanya):',
+    askDescription:
+      'Ceritakan singkat apa yang terjadi: dokumen apa, kapan, dan di mana. Anda juga boleh mengirim foto bukti.',
+    descriptionTooShort: 'Mohon ceritakan sedikit lebih lengkap (minimal satu kalimat), supaya petugas bisa menindaklanjuti.',
+    attachmentSaved: (count: number) => `Lampiran diterima (${count} berkas). Silakan lanjutkan dengan menuliskan ceritanya.`,
+    askLocation: 'Di kecamatan atau kelurahan mana Anda tinggal? Ketik namanya, atau *lewati*.',
+    locationUnknown: (region: string) =>
+      `Nama itu tidak ada di daftar kecamatan/kelurahan ${region}. Coba ketik lagi, pilih dari daftar, atau ketik *lewati*.`,
+    askName: 'Siapa nama Anda? (boleh dikosongkan: ketik *lewati*)',
+    askPhone:
+      'Nomor HP yang bisa dihubungi petugas? Nomor ini juga dipakai untuk memastikan hanya Anda yang bisa melihat status pengaduan. (ketik *lewati* jika tidak mau)',
+    phoneInvalid: 'Nomor HP belum benar. Contoh: 081234567890. Ketik lagi, atau *lewati*.',
+    confirm: (summary: string) => `Mohon periksa pengaduan Anda:\n${summary}\n\nKetik *ya* untuk mengirim, atau *batal* untuk membatalkan.`,
+    confirmAgain: 'Ketik *ya* untuk mengirim pengaduan, atau *batal* untuk membatalkan.',
+    filed: (number: string, confidential: boolean) =>
+      `Terima kasih, pengaduan Anda sudah kami terima.\nNomor pengaduan: *${number}*\n` +
+      'Simpan nomor ini. Untuk cek status, kirim nomor tersebut kapan saja di sini. ' +
+      'Petugas akan memverifikasi dan menindaklanjuti paling lambat 3 hari kerja.' +
+      (confidential ? '\nLaporan seperti ini dirahasiakan: identitas Anda tidak diberitahukan kepada pihak yang dilaporkan.' : ''),
+    skip: 'lewati',
+  },
+
+  status: {
+    askNumber: 'Silakan ketik nomor pengaduan Anda (contoh: *ADU-2026-000123*).',
+    yourTickets: (lines: string) => `Pengaduan Anda yang tercatat:\n${lines}\n\nKetik nomornya untuk melihat rincian.`,
+    notYours: (number: string) =>
+      `Pengaduan *${number}* tidak tercatat atas nama akun chat ini. ` +
+      'Jika Anda melapor dari aplikasi atau nomor lain, ketik nomor HP yang Anda berikan saat melapor.',
+    verificationFailed: 'Maaf, data tidak cocok. Demi keamanan, status pengaduan hanya bisa dilihat oleh pelapornya.',
+    tooManyAttempts: 'Maaf, sudah terlalu banyak percobaan. Silakan datang ke kantor atau hubungi petugas untuk cek status.',
+    report: (number: string, status: string, updated: string, note?: string) =>
+      `Status pengaduan *${number}*: *${status}*\nPembaruan terakhir: ${updated}` + (note ? `\nKeterangan: ${note}` : ''),
+  },
+
+  attachmentOutsideFlow:
+    'Terima kasih, berkas Anda sudah kami terima. Jika ini bukti pengaduan, ketik *pengaduan* untuk membuat laporan.',
+} as const;
+
+/** Number words citizens type for menu choices. */
+export const NUMBER_WORDS: Record<string, number> = {
+  nol: 0,
+  kosong: 0,
+  satu: 1,
+  pertama: 1,
+  dua: 2,
+  kedua: 2,
+  tiga: 3,
+  ketiga: 3,
+  empat: 4,
+  keempat: 4,
+  lima: 5,
+  kelima: 5,
+  enam: 6,
+  keenam: 6,
+  tujuh: 7,
+  ketujuh: 7,
+  delapan: 8,
+  kedelapan: 8,
+  sembilan: 9,
+  kesembilan: 9,
+};

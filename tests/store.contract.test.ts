@@ -1,0 +1,731 @@
+/**
+ * The Store contract: one suite, run against every engine. SQLite always
+ * runs (temp file); MongoDB runs when MONGODB_URI points at a server (there
+ * is none on the development machines, so it is skipped there, loudly).
+ * Plus a multi-process test: several Node processes sharing one SQLite file.
+ */
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import type { Entry } from '../knowledge/schema.js';
+import { openStore } from '../bot/store/index.js';
+import { openSqliteStore } from '../bot/store/sqlite.js';
+import type { Contact, Conversation, NewMessage, NewTicket, Store, Ticket } from '../bot/store/types.js';
+import { makeTempDir } from './helpers/tmp.js';
+
+interface Engine {
+  name: 'sqlite' | 'mongo';
+  /** Opens the engine on this test run's database (again after close: same data). */
+  open?: () => Promise<Store>;
+  /** Deletes this run's database. */
+  destroy: () => Promise<void>;
+}
+
+const sqliteDir = makeTempDir('siratu-store-');
+const sqlite: Engine = {
+  name: 'sqlite',
+  open: async () => openSqliteStore({ file: join(sqliteDir.dir, 'contract.db') }),
+  destroy: async () => sqliteDir.remove(),
+};
+
+const mongoUri = process.env.MONGODB_URI;
+const mongoDbName = `siratu_test_${Date.now()}_${process.pid}`;
+const mongo: Engine = {
+  name: 'mongo',
+  open: mongoUri
+    ? async () => (await import('../bot/store/mongo.js')).openMongoStore({ uri: mongoUri, dbName: mongoDbName })
+    : undefined,
+  destroy: async () => {
+    if (!mongoUri) return;
+    const { default: mongoose } = await import('mongoose');
+    const connection = await mongoose.createConnection(mongoUri, { dbName: mongoDbName, serverSelectionTimeoutMS: 10_000 }).asPromise();
+    await connection.dropDatabase();
+    await connection.close();
+  },
+};
+if (!mongoUri) console.warn('MongoDB contract tests skipped: MONGODB_URI is not set (no MongoDB server on this machine)');
+
+const OPEN_STATES = ['bot', 'waiting', 'agent'] as const;
+const utc = (year: number, month = 1, day = 1) => new Date(Date.UTC(year, month - 1, day, 3, 0, 0));
+
+function entry(id: string, title: string): Entry {
+  return {
+    id,
+    title,
+    document: 'ktp',
+    situations: ['baru'],
+    summary: 'Penerbitan KTP-el untuk penduduk yang sudah berusia 17 tahun.',
+    requirements: ['Fotokopi KK'],
+    steps: ['Datang ke kantor', 'Rekam biometrik'],
+    where: 'Kantor {{office.shortName}}',
+    cost: 'Gratis',
+    processingTime: '1 hari kerja',
+    legalBasis: ['Perpres 96/2018 Pasal 15'],
+    specialCases: [{ when: 'Belum punya KK', then: 'Urus KK lebih dulu' }],
+    phrases: ['bikin ktp'],
+    related: [],
+    lastReviewed: '2026-01-15',
+    reviewIntervalDays: 180,
+  };
+}
+
+describe.each([sqlite, mongo])('$name store', (engine) => {
+  // The skip is the point: without a server the Mongo engine cannot be exercised here.
+  const suite = engine.open ? describe : describe.skip;
+
+  suite('contract', () => {
+    let store: Store;
+    let seq = 0;
+    /** A fresh citizen (and open conversation) per test, so tests never see each other's data. */
+    const citizen = async (channel: Contact['channel'] = 'telegram') => {
+      const contact = await store.contacts.upsert(channel, `${engine.name}-citizen-${++seq}`);
+      return { contact, conversation: await store.conversations.open(contact) };
+    };
+    const inbound = (c: { contact: Contact; conversation: Conversation }, text: string, extra: Partial<NewMessage> = {}): NewMessage => ({
+      conversationId: c.conversation.id,
+      contactId: c.contact.id,
+      channel: c.contact.channel,
+      direction: 'in',
+      author: 'citizen',
+      text,
+      ...extra,
+    });
+    const complaint = (c: { contact: Contact; conversation: Conversation }, extra: Partial<NewTicket> = {}): NewTicket => ({
+      contactId: c.contact.id,
+      conversationId: c.conversation.id,
+      channel: c.contact.channel,
+      category: 'pelayanan',
+      description: 'Antrean terlalu lama di loket KTP',
+      ...extra,
+    });
+
+    beforeAll(async () => {
+      store = await engine.open!();
+    });
+    afterAll(async () => {
+      await store?.close();
+      await engine.destroy();
+    });
+
+    test('reports its engine', () => {
+      expect(store.engine).toBe(engine.name);
+    });
+
+    describe('contacts', () => {
+      test('upsert creates once and is idempotent, touching lastSeenAt', async () => {
+        const first = await store.contacts.upsert('whatsapp', '628111@s.whatsapp.net', 'Siti');
+        expect(first).toEqual({
+          id: expect.any(String),
+          channel: 'whatsapp',
+          externalId: '628111@s.whatsapp.net',
+          name: 'Siti',
+          createdAt: expect.any(Date),
+          lastSeenAt: expect.any(Date),
+        });
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        const again = await store.contacts.upsert('whatsapp', '628111@s.whatsapp.net', 'Siti W.');
+        expect(again.id).toBe(first.id);
+        expect(again.createdAt).toEqual(first.createdAt);
+        expect(again.lastSeenAt.getTime()).toBeGreaterThan(first.lastSeenAt.getTime());
+        expect(again.name).toBe('Siti'); // a name we have is not overwritten by the platform's
+        expect(await store.contacts.get(first.id)).toEqual(again);
+      });
+
+      test('concurrent upserts of one identity yield one contact', async () => {
+        const all = await Promise.all(Array.from({ length: 10 }, () => store.contacts.upsert('web', 'session-race')));
+        expect(new Set(all.map((c) => c.id)).size).toBe(1);
+      });
+
+      test('the same external id on another channel is another contact; a missing name is filled in', async () => {
+        const web = await store.contacts.upsert('web', 'same-id');
+        const telegram = await store.contacts.upsert('telegram', 'same-id');
+        expect(web.id).not.toBe(telegram.id);
+        expect(web.name).toBeUndefined();
+        expect((await store.contacts.upsert('web', 'same-id', 'Budi')).name).toBe('Budi');
+      });
+
+      test('get and update', async () => {
+        const contact = await store.contacts.upsert('telegram', '777');
+        const updated = await store.contacts.update(contact.id, { name: 'Ani', phone: '+6281200000' });
+        expect(updated).toEqual({ ...contact, name: 'Ani', phone: '+6281200000' });
+        expect(await store.contacts.get(contact.id)).toEqual(updated);
+        expect(await store.contacts.update(contact.id, {})).toEqual(updated);
+        expect(await store.contacts.get('no-such-contact')).toBeNull();
+        expect(await store.contacts.update('no-such-contact', { name: 'X' })).toBeNull();
+      });
+    });
+
+    describe('conversations', () => {
+      test('open() returns the one open conversation, and a new one after closing', async () => {
+        const contact = await store.contacts.upsert('web', 'opener');
+        const first = await store.conversations.open(contact);
+        expect(first).toEqual({
+          id: expect.any(String),
+          contactId: contact.id,
+          channel: 'web',
+          externalId: 'opener',
+          state: 'bot',
+          flow: null,
+          memory: {},
+          assigneeId: null,
+          assignedAt: null,
+          handoffRequestedAt: null,
+          closedAt: null,
+          createdAt: expect.any(Date),
+          updatedAt: expect.any(Date),
+          lastMessageAt: expect.any(Date),
+          version: 1,
+        });
+        expect(await store.conversations.open(contact)).toEqual(first);
+        expect(await store.conversations.get(first.id)).toEqual(first);
+
+        const closedAt = new Date();
+        const closed = await store.conversations.update(first.id, { state: 'closed', closedAt });
+        expect(closed).toMatchObject({ state: 'closed', closedAt, version: 2 });
+        const second = await store.conversations.open(contact);
+        expect(second.id).not.toBe(first.id);
+        expect(second.id > first.id).toBe(true);
+        expect(await store.conversations.open(contact)).toEqual(second);
+      });
+
+      test('concurrent open() calls agree on one conversation', async () => {
+        const contact = await store.contacts.upsert('web', 'racer');
+        const all = await Promise.all(Array.from({ length: 10 }, () => store.conversations.open(contact)));
+        expect(new Set(all.map((c) => c.id)).size).toBe(1);
+        const open = await store.conversations.list({ state: [...OPEN_STATES] });
+        expect(open.filter((c) => c.contactId === contact.id)).toHaveLength(1);
+      });
+
+      test('update applies the patch, bumps version and updatedAt; unknown id gives null', async () => {
+        const { conversation } = await citizen();
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        const lastMessageAt = new Date();
+        const updated = await store.conversations.update(conversation.id, {
+          flow: { name: 'complaint', step: 'description', data: { category: 'pelayanan', attempts: 2 } },
+          memory: { lastEntry: 'ktp-baru', lastDocument: 'ktp', menu: 'main' },
+          lastMessageAt,
+        });
+        expect(updated).toEqual({
+          ...conversation,
+          flow: { name: 'complaint', step: 'description', data: { category: 'pelayanan', attempts: 2 } },
+          memory: { lastEntry: 'ktp-baru', lastDocument: 'ktp', menu: 'main' },
+          lastMessageAt,
+          version: 2,
+          updatedAt: expect.any(Date),
+        });
+        expect(updated!.updatedAt.getTime()).toBeGreaterThan(conversation.updatedAt.getTime());
+        expect(await store.conversations.get(conversation.id)).toEqual(updated);
+
+        const cleared = await store.conversations.update(conversation.id, { flow: null, memory: {} });
+        expect(cleared).toMatchObject({ flow: null, memory: {}, version: 3 });
+        expect(await store.conversations.update('no-such-conversation', { state: 'waiting' })).toBeNull();
+        expect(await store.conversations.get('no-such-conversation')).toBeNull();
+      });
+
+      test('conditions: ifState, ifVersion, ifAssignee (null = unowned)', async () => {
+        const { conversation } = await citizen();
+        const id = conversation.id;
+        expect(await store.conversations.update(id, { state: 'agent' }, { ifState: ['waiting'] })).toBeNull();
+        expect(await store.conversations.update(id, { state: 'waiting' }, { ifVersion: 99 })).toBeNull();
+        expect(await store.conversations.get(id)).toEqual(conversation); // failed conditions change nothing
+
+        const handoffRequestedAt = new Date();
+        const waiting = await store.conversations.update(id, { state: 'waiting', handoffRequestedAt }, { ifState: ['bot'], ifVersion: 1 });
+        expect(waiting).toMatchObject({ state: 'waiting', handoffRequestedAt, version: 2 });
+
+        const assignedAt = new Date();
+        const claimed = await store.conversations.update(
+          id,
+          { state: 'agent', assigneeId: 'agent-1', assignedAt },
+          { ifState: ['waiting'], ifAssignee: null },
+        );
+        expect(claimed).toMatchObject({ state: 'agent', assigneeId: 'agent-1', assignedAt, version: 3 });
+        expect(await store.conversations.update(id, { assigneeId: 'agent-2' }, { ifAssignee: null })).toBeNull();
+        expect(await store.conversations.update(id, { assigneeId: 'agent-2' }, { ifAssignee: 'agent-3' })).toBeNull();
+        const released = await store.conversations.update(
+          id,
+          { state: 'bot', assigneeId: null, assignedAt: null },
+          { ifAssignee: 'agent-1', ifVersion: 3 },
+        );
+        expect(released).toMatchObject({ state: 'bot', assigneeId: null, assignedAt: null, version: 4 });
+        expect(await store.conversations.update(id, { state: 'waiting' }, { ifState: [] })).toBeNull();
+      });
+
+      test('two agents claiming one waiting conversation at once: exactly one wins', async () => {
+        const { conversation } = await citizen();
+        await store.conversations.update(conversation.id, { state: 'waiting', handoffRequestedAt: new Date() });
+        const claims = await Promise.all(
+          ['agent-a', 'agent-b'].map((agent) =>
+            store.conversations.update(conversation.id, { state: 'agent', assigneeId: agent, assignedAt: new Date() }, { ifState: ['waiting'] }),
+          ),
+        );
+        const winners = claims.filter((claim) => claim !== null);
+        expect(winners).toHaveLength(1);
+        expect(await store.conversations.get(conversation.id)).toMatchObject({ state: 'agent', assigneeId: winners[0]!.assigneeId });
+      });
+
+      test('a closed conversation cannot be reopened while the contact has another open one', async () => {
+        const { contact, conversation } = await citizen();
+        await store.conversations.update(conversation.id, { state: 'closed', closedAt: new Date() });
+        const current = await store.conversations.open(contact);
+        expect(await store.conversations.update(conversation.id, { state: 'bot', closedAt: null })).toBeNull();
+        await store.conversations.update(current.id, { state: 'closed', closedAt: new Date() });
+        expect(await store.conversations.update(conversation.id, { state: 'bot', closedAt: null })).toMatchObject({ state: 'bot' });
+        expect((await store.conversations.open(contact)).id).toBe(conversation.id);
+      });
+
+      test('list filters by state, assignee and channel, oldest first, with a limit', async () => {
+        const a = await citizen('whatsapp');
+        const b = await citizen('whatsapp');
+        const c = await citizen('whatsapp');
+        await store.conversations.update(a.conversation.id, { state: 'agent', assigneeId: 'list-agent' });
+        await store.conversations.update(b.conversation.id, { state: 'waiting' });
+        await store.conversations.update(c.conversation.id, { state: 'agent', assigneeId: 'list-agent' });
+
+        const mine = await store.conversations.list({ assigneeId: 'list-agent' });
+        expect(mine.map((x) => x.id)).toEqual([a.conversation.id, c.conversation.id]);
+        expect((await store.conversations.list({ assigneeId: 'list-agent', limit: 1 })).map((x) => x.id)).toEqual([a.conversation.id]);
+
+        const queue = await store.conversations.list({ state: ['waiting', 'agent'], channel: 'whatsapp' });
+        const ours = queue.filter((x) => [a, b, c].some((y) => y.conversation.id === x.id)).map((x) => x.id);
+        expect(ours).toEqual([a.conversation.id, b.conversation.id, c.conversation.id]);
+        expect(queue.every((x) => x.channel === 'whatsapp' && ['waiting', 'agent'].includes(x.state))).toBe(true);
+        const ids = queue.map((x) => x.id);
+        expect(ids).toEqual([...ids].sort());
+        expect(await store.conversations.list({ state: ['waiting'], channel: 'web', assigneeId: 'list-agent' })).toEqual([]);
+      });
+    });
+
+    describe('messages', () => {
+      test('add stores every field; get returns the same message', async () => {
+        const c = await citizen();
+        const question = await store.messages.add(
+          inbound(c, 'syarat ktp apa?', {
+            platformMessageId: 'tg-1',
+            attachments: [{ kind: 'image', key: 'files/abc.jpg', fileName: 'ktp.jpg', mimeType: 'image/jpeg', size: 1234 }],
+          }),
+        );
+        expect(question.duplicate).toBe(false);
+        expect(question.message).toEqual({
+          id: expect.any(String),
+          conversationId: c.conversation.id,
+          contactId: c.contact.id,
+          channel: 'telegram',
+          direction: 'in',
+          author: 'citizen',
+          text: 'syarat ktp apa?',
+          platformMessageId: 'tg-1',
+          attachments: [{ kind: 'image', key: 'files/abc.jpg', fileName: 'ktp.jpg', mimeType: 'image/jpeg', size: 1234 }],
+          createdAt: expect.any(Date),
+        });
+        expect(await store.messages.get(question.message.id)).toEqual(question.message);
+
+        const createdAt = new Date('2026-03-01T02:03:04.005Z');
+        const answer = await store.messages.add({
+          conversationId: c.conversation.id,
+          contactId: c.contact.id,
+          channel: 'telegram',
+          direction: 'out',
+          author: 'bot',
+          text: 'Syarat KTP-el: ...',
+          kind: 'answer',
+          options: [{ label: 'KTP hilang', value: 'ktp hilang' }],
+          entry: 'ktp-baru',
+          confidence: 0.87,
+          replyTo: question.message.id,
+          createdAt,
+        });
+        expect(answer.message).toMatchObject({ kind: 'answer', entry: 'ktp-baru', confidence: 0.87, createdAt });
+        expect(await store.messages.get(answer.message.id)).toEqual(answer.message);
+
+        const agent = await store.messages.add({ ...inbound(c, 'Baik, saya bantu'), direction: 'out', author: 'agent', authorId: 'agent-1' });
+        expect(await store.messages.get(agent.message.id)).toEqual(agent.message);
+        expect(agent.message.authorId).toBe('agent-1');
+        expect(await store.messages.get('no-such-message')).toBeNull();
+      });
+
+      test('an inbound redelivery (same channel and platform id) is stored once', async () => {
+        const c = await citizen();
+        const first = await store.messages.add(inbound(c, 'halo', { platformMessageId: 'dup-1' }));
+        const again = await store.messages.add(inbound(c, 'halo (redelivered)', { platformMessageId: 'dup-1' }));
+        expect(again).toEqual({ duplicate: true, message: first.message });
+        const racing = await Promise.all([1, 2, 3].map(() => store.messages.add(inbound(c, 'race', { platformMessageId: 'dup-2' }))));
+        expect(racing.filter((r) => !r.duplicate)).toHaveLength(1);
+        expect(new Set(racing.map((r) => r.message.id)).size).toBe(1);
+
+        const other = await citizen('whatsapp');
+        expect((await store.messages.add(inbound(other, 'halo', { platformMessageId: 'dup-1' }))).duplicate).toBe(false);
+        const outbound = { ...inbound(c, 'sent'), direction: 'out' as const, author: 'bot' as const, platformMessageId: 'dup-1' };
+        expect((await store.messages.add(outbound)).duplicate).toBe(false); // only inbound messages are deduplicated
+        expect(await store.messages.list(c.conversation.id)).toHaveLength(3);
+      });
+
+      test('list is oldest first (id order) and pages with afterId and limit', async () => {
+        const c = await citizen();
+        const ids: string[] = [];
+        for (let i = 0; i < 7; i++) ids.push((await store.messages.add(inbound(c, `pesan ${i}`))).message.id);
+        expect([...ids].sort()).toEqual(ids);
+        expect((await store.messages.list(c.conversation.id)).map((m) => m.id)).toEqual(ids);
+        expect((await store.messages.list(c.conversation.id, { limit: 3 })).map((m) => m.id)).toEqual(ids.slice(0, 3));
+        expect((await store.messages.list(c.conversation.id, { afterId: ids[2], limit: 3 })).map((m) => m.id)).toEqual(ids.slice(3, 6));
+        expect((await store.messages.list(c.conversation.id, { afterId: ids[6] }))).toEqual([]);
+        expect(await store.messages.list('no-such-conversation')).toEqual([]);
+      });
+
+      test('listForContact spans the citizen’s conversations, oldest first', async () => {
+        const c = await citizen();
+        const first = await store.messages.add(inbound(c, 'percakapan pertama'));
+        await store.conversations.update(c.conversation.id, { state: 'closed', closedAt: new Date() });
+        const next = await store.conversations.open(c.contact);
+        const second = await store.messages.add(inbound({ contact: c.contact, conversation: next }, 'percakapan kedua'));
+        const third = await store.messages.add(inbound({ contact: c.contact, conversation: next }, 'lagi'));
+        const history = await store.messages.listForContact(c.contact.id);
+        expect(history.map((m) => m.id)).toEqual([first.message.id, second.message.id, third.message.id]);
+        expect(new Set(history.map((m) => m.conversationId))).toEqual(new Set([c.conversation.id, next.id]));
+        const page = await store.messages.listForContact(c.contact.id, { afterId: first.message.id, limit: 1 });
+        expect(page.map((m) => m.id)).toEqual([second.message.id]);
+      });
+
+      test('unhandled lists inbound messages not yet marked handled, oldest first', async () => {
+        const before = new Set((await store.messages.unhandled()).map((m) => m.id));
+        const c = await citizen();
+        const a = (await store.messages.add(inbound(c, 'satu'))).message;
+        const b = (await store.messages.add(inbound(c, 'dua'))).message;
+        await store.messages.add({ ...inbound(c, 'balasan'), direction: 'out', author: 'bot' });
+        const d = (await store.messages.add(inbound(c, 'tiga'))).message;
+        const fresh = async () => (await store.messages.unhandled()).filter((m) => !before.has(m.id)).map((m) => m.id);
+        expect(await fresh()).toEqual([a.id, b.id, d.id]);
+
+        const handledAt = new Date('2026-05-05T05:05:05.005Z');
+        await store.messages.markHandled(b.id, handledAt);
+        await store.messages.markHandled(a.id);
+        expect(await fresh()).toEqual([d.id]);
+        expect((await store.messages.get(b.id))!.handledAt).toEqual(handledAt);
+        expect((await store.messages.get(a.id))!.handledAt).toBeInstanceOf(Date);
+        const limited = await store.messages.unhandled(1);
+        expect(limited).toHaveLength(1);
+        await store.messages.markHandled(d.id);
+        await store.messages.markHandled('no-such-message'); // no error
+        expect(await fresh()).toEqual([]);
+      });
+    });
+
+    describe('tickets', () => {
+      test('numbers run ADU-YYYY-NNNNNN per year of createdAt, starting at 000001', async () => {
+        const c = await citizen();
+        const numbers: string[] = [];
+        for (const createdAt of [utc(2026, 2), utc(2026, 3), utc(2027, 1), utc(2026, 12, 31), utc(2027, 6)]) {
+          numbers.push((await store.tickets.create(complaint(c, { createdAt }))).number);
+        }
+        expect(numbers).toEqual(['ADU-2026-000001', 'ADU-2026-000002', 'ADU-2027-000001', 'ADU-2026-000003', 'ADU-2027-000002']);
+      });
+
+      test('a new ticket: status baru, created event by the citizen, fields round-trip', async () => {
+        const c = await citizen();
+        const createdAt = utc(2030, 4, 2);
+        const ticket = await store.tickets.create(
+          complaint(c, {
+            createdAt,
+            kecamatan: 'Palu Barat',
+            kelurahan: 'Ujuna',
+            reporterName: 'Rahmat',
+            reporterPhone: '+6281299999',
+            priority: 'tinggi',
+            attachments: [{ kind: 'document', key: 'files/surat.pdf', mimeType: 'application/pdf' }],
+          }),
+        );
+        expect(ticket).toEqual({
+          id: expect.any(String),
+          number: 'ADU-2030-000001',
+          year: 2030,
+          seq: 1,
+          contactId: c.contact.id,
+          conversationId: c.conversation.id,
+          channel: 'telegram',
+          category: 'pelayanan',
+          description: 'Antrean terlalu lama di loket KTP',
+          kecamatan: 'Palu Barat',
+          kelurahan: 'Ujuna',
+          reporterName: 'Rahmat',
+          reporterPhone: '+6281299999',
+          attachments: [{ kind: 'document', key: 'files/surat.pdf', mimeType: 'application/pdf' }],
+          status: 'baru',
+          priority: 'tinggi',
+          assigneeId: null,
+          events: [{ at: createdAt, actor: 'citizen', type: 'created' }],
+          createdAt,
+          updatedAt: createdAt,
+        });
+        expect(await store.tickets.get(ticket.id)).toEqual(ticket);
+        expect(await store.tickets.byNumber('ADU-2030-000001')).toEqual(ticket);
+        expect(await store.tickets.get('no-such-ticket')).toBeNull();
+        expect(await store.tickets.byNumber('ADU-2030-999999')).toBeNull();
+
+        const plain = await store.tickets.create(complaint(c, { createdAt: utc(2030, 5) }));
+        expect(plain).toMatchObject({ priority: 'normal', attachments: [], assigneeId: null, number: 'ADU-2030-000002' });
+        expect(plain.kecamatan).toBeUndefined();
+        expect(plain.sourceMessageId).toBeUndefined();
+      });
+
+      test('50 concurrent create() calls get 50 distinct, contiguous numbers', async () => {
+        const c = await citizen();
+        const tickets = await Promise.all(
+          Array.from({ length: 50 }, (_, i) => store.tickets.create(complaint(c, { description: `serentak ${i}`, createdAt: utc(2028, 3) }))),
+        );
+        expect(tickets.map((t) => t.seq).sort((x, y) => x - y)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+        expect(new Set(tickets.map((t) => t.number)).size).toBe(50);
+        expect(tickets.every((t) => t.number === `ADU-2028-${String(t.seq).padStart(6, '0')}`)).toBe(true);
+      });
+
+      test('creation is idempotent per source message, even when repeated concurrently, and burns no number', async () => {
+        const c = await citizen();
+        const source = (await store.messages.add(inbound(c, 'ya, kirim pengaduan', { platformMessageId: 'confirm-1' }))).message;
+        const input = complaint(c, { sourceMessageId: source.id, createdAt: utc(2029, 8) });
+        const first = await store.tickets.create(input);
+        expect(first.sourceMessageId).toBe(source.id);
+        expect(await store.tickets.create({ ...input, description: 'retry' })).toEqual(first);
+
+        const other = (await store.messages.add(inbound(c, 'ya', { platformMessageId: 'confirm-2' }))).message;
+        const racing = await Promise.all([1, 2, 3, 4].map(() => store.tickets.create({ ...input, sourceMessageId: other.id })));
+        expect(new Set(racing.map((t) => t.id)).size).toBe(1);
+        expect(racing[0]!.number).toBe('ADU-2029-000002');
+        expect((await store.tickets.create(complaint(c, { createdAt: utc(2029, 9) }))).number).toBe('ADU-2029-000003');
+      });
+
+      test('update applies the patch and appends the event; a status change records from/to', async () => {
+        const c = await citizen();
+        const ticket = await store.tickets.create(complaint(c, { createdAt: utc(2031) }));
+        const at = new Date('2031-02-01T00:00:00.000Z');
+        const before = Date.now();
+        const processing = await store.tickets.update(ticket.id, { status: 'diproses', assigneeId: 'agent-7' }, { actor: 'agent-7', type: 'status', at });
+        expect(processing).toMatchObject({ status: 'diproses', assigneeId: 'agent-7' });
+        expect(processing!.events).toEqual([
+          { at: ticket.createdAt, actor: 'citizen', type: 'created' },
+          { at, actor: 'agent-7', type: 'status', from: 'baru', to: 'diproses' },
+        ]);
+        expect(processing!.updatedAt.getTime()).toBeGreaterThanOrEqual(before); // the time of the write, not the event's
+
+        const noted = await store.tickets.update(
+          ticket.id,
+          { priority: 'tinggi', category: 'pungli', kecamatan: 'Tatanga', kelurahan: 'Palupi' },
+          { actor: 'agent-7', type: 'note', note: 'Warga menyebut ada pungutan' },
+        );
+        expect(noted).toMatchObject({ status: 'diproses', priority: 'tinggi', category: 'pungli', kecamatan: 'Tatanga', kelurahan: 'Palupi' });
+        expect(noted!.events).toHaveLength(3);
+        expect(noted!.events[2]).toEqual({ at: expect.any(Date), actor: 'agent-7', type: 'note', note: 'Warga menyebut ada pungutan' });
+
+        const unassigned = await store.tickets.update(ticket.id, { assigneeId: null }, { actor: 'system', type: 'assigned' });
+        expect(unassigned!.assigneeId).toBeNull();
+        expect(await store.tickets.get(ticket.id)).toEqual(unassigned);
+        expect(await store.tickets.update('no-such-ticket', { status: 'selesai' }, { actor: 'x', type: 'status' })).toBeNull();
+      });
+
+      test('concurrent status changes each record the status they really replaced', async () => {
+        const c = await citizen();
+        const ticket = await store.tickets.create(complaint(c, { createdAt: utc(2031, 6) }));
+        await Promise.all(
+          (['diproses', 'menunggu_warga', 'selesai'] as const).map((status) =>
+            store.tickets.update(ticket.id, { status }, { actor: 'agent', type: 'status' }),
+          ),
+        );
+        const { events, status } = (await store.tickets.get(ticket.id))!;
+        const changes = events.filter((e) => e.type === 'status');
+        expect(changes).toHaveLength(3);
+        expect(changes[0]!.from).toBe('baru');
+        for (let i = 1; i < changes.length; i++) expect(changes[i]!.from).toBe(changes[i - 1]!.to);
+        expect(changes[2]!.to).toBe(status);
+      });
+
+      test('addAttachments appends files and an attachment event', async () => {
+        const c = await citizen();
+        const ticket = await store.tickets.create(
+          complaint(c, { createdAt: utc(2031, 7), attachments: [{ kind: 'image', key: 'files/1.jpg' }] }),
+        );
+        const updated = await store.tickets.addAttachments(
+          ticket.id,
+          [{ kind: 'image', key: 'files/2.jpg', fileName: 'antrean.jpg' }, { kind: 'video', key: 'files/3.mp4' }],
+          'citizen',
+        );
+        expect(updated!.attachments).toEqual([
+          { kind: 'image', key: 'files/1.jpg' },
+          { kind: 'image', key: 'files/2.jpg', fileName: 'antrean.jpg' },
+          { kind: 'video', key: 'files/3.mp4' },
+        ]);
+        expect(updated!.events.at(-1)).toMatchObject({ actor: 'citizen', type: 'attachment', at: expect.any(Date) });
+        expect(await store.tickets.get(ticket.id)).toEqual(updated);
+        expect(await store.tickets.addAttachments('no-such-ticket', [], 'citizen')).toBeNull();
+      });
+
+      test('list filters by status and contact, newest first, with a limit', async () => {
+        const c = await citizen();
+        const made: Ticket[] = [];
+        for (let i = 0; i < 4; i++) made.push(await store.tickets.create(complaint(c, { createdAt: utc(2032, i + 1) })));
+        await store.tickets.update(made[1]!.id, { status: 'selesai' }, { actor: 'agent', type: 'status' });
+        const mine = await store.tickets.list({ contactId: c.contact.id });
+        expect(mine.map((t) => t.id)).toEqual(made.map((t) => t.id).reverse());
+        expect((await store.tickets.list({ contactId: c.contact.id, limit: 2 })).map((t) => t.id)).toEqual([made[3]!.id, made[2]!.id]);
+        expect((await store.tickets.list({ contactId: c.contact.id, status: ['selesai'] })).map((t) => t.id)).toEqual([made[1]!.id]);
+        const open = await store.tickets.list({ status: ['baru', 'diproses'] });
+        expect(open.every((t) => t.status === 'baru' || t.status === 'diproses')).toBe(true);
+        expect(open.some((t) => t.id === made[0]!.id)).toBe(true);
+      });
+    });
+
+    describe('knowledge', () => {
+      test('publish numbers versions per entry and bumps the revision; published() has the latest of each', async () => {
+        const revision = await store.knowledge.revision();
+        expect(await store.knowledge.get('ktp-baru')).toBeNull();
+        expect(await store.knowledge.versions('ktp-baru')).toEqual([]);
+
+        const v1 = await store.knowledge.publish(entry('ktp-baru', 'KTP-el baru'), 'seed');
+        expect(v1).toEqual({ entryId: 'ktp-baru', version: 1, entry: entry('ktp-baru', 'KTP-el baru'), by: 'seed', at: expect.any(Date) });
+        await store.knowledge.publish(entry('akta-kelahiran', 'Akta kelahiran'), 'seed');
+        const v2 = await store.knowledge.publish(entry('ktp-baru', 'KTP-el baru (revisi)'), 'admin-1', 'perbarui syarat');
+        expect(v2).toMatchObject({ entryId: 'ktp-baru', version: 2, by: 'admin-1', note: 'perbarui syarat' });
+        expect(await store.knowledge.revision()).toBe(revision + 3);
+
+        expect(await store.knowledge.get('ktp-baru')).toEqual(v2);
+        expect((await store.knowledge.versions('ktp-baru')).map((v) => [v.version, v.entry.title])).toEqual([
+          [2, 'KTP-el baru (revisi)'],
+          [1, 'KTP-el baru'],
+        ]);
+        expect(await store.knowledge.published()).toEqual([entry('akta-kelahiran', 'Akta kelahiran'), entry('ktp-baru', 'KTP-el baru (revisi)')]);
+      });
+
+      test('concurrent publishes of one entry get distinct consecutive versions', async () => {
+        const revision = await store.knowledge.revision();
+        const results = await Promise.all([1, 2, 3, 4, 5].map((i) => store.knowledge.publish(entry('kk-baru', `KK ${i}`), `admin-${i}`)));
+        expect(results.map((v) => v.version).sort()).toEqual([1, 2, 3, 4, 5]);
+        expect(await store.knowledge.revision()).toBe(revision + 5);
+        expect((await store.knowledge.versions('kk-baru')).map((v) => v.version)).toEqual([5, 4, 3, 2, 1]);
+      });
+    });
+
+    describe('settings', () => {
+      test('values round-trip as JSON and can be replaced', async () => {
+        expect(await store.settings.get('office')).toBeNull();
+        const value = { greeting: 'Selamat datang', hours: [{ days: ['mon'], open: '08:00' }], enabled: true, limit: 3 };
+        await store.settings.put('office', value);
+        expect(await store.settings.get('office')).toEqual(value);
+        await store.settings.put('office', 'ganti');
+        expect(await store.settings.get<string>('office')).toBe('ganti');
+        await store.settings.put('counter', 0);
+        expect(await store.settings.get('counter')).toBe(0);
+      });
+    });
+
+    test('data survives closing and reopening the store', async () => {
+      const c = await citizen();
+      const message = (await store.messages.add(inbound(c, 'tersimpan', { platformMessageId: 'persist-1' }))).message;
+      const ticket = await store.tickets.create(complaint(c, { createdAt: utc(2033) }));
+      await store.knowledge.publish(entry('persist-entry', 'Tetap ada'), 'seed');
+      await store.settings.put('persist', { ok: true });
+      const revision = await store.knowledge.revision();
+      await store.close();
+
+      store = await engine.open!();
+      expect(await store.contacts.get(c.contact.id)).toEqual(c.contact);
+      expect(await store.conversations.get(c.conversation.id)).toEqual(c.conversation);
+      expect(await store.messages.get(message.id)).toEqual(message);
+      expect((await store.messages.add(inbound(c, 'lagi', { platformMessageId: 'persist-1' }))).duplicate).toBe(true);
+      expect(await store.tickets.byNumber(ticket.number)).toEqual(ticket);
+      expect((await store.tickets.create(complaint(c, { createdAt: utc(2033, 2) }))).number).toBe('ADU-2033-000002');
+      expect((await store.knowledge.get('persist-entry'))!.entry.title).toBe('Tetap ada');
+      expect(await store.knowledge.revision()).toBe(revision);
+      expect(await store.settings.get('persist')).toEqual({ ok: true });
+    });
+  });
+});
+
+describe('sqlite store shared by several processes', () => {
+  const WORKERS = 4;
+  const TICKETS = 25;
+  const dir = makeTempDir('siratu-multiproc-');
+  const nextNumber = (number: string) => number.replace(/\d{6}$/, (seq) => String(Number(seq) + 1).padStart(6, '0'));
+  afterAll(() => dir.remove());
+
+  /** Starts one worker; resolves `ready` when it has opened the file and `done` with its report. */
+  function startWorker(file: string, index: number) {
+    const env = { ...process.env };
+    delete env.NODE_OPTIONS; // jest's --experimental-vm-modules is not for the child
+    const child = spawn(process.execPath, ['--import', 'tsx', 'tests/helpers/store-worker.ts', file, String(index), String(TICKETS)], {
+      cwd: fileURLToPath(new URL('..', import.meta.url)),
+      env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    child.stdin.on('error', () => {}); // a worker that already died is reported by its exit code
+    let stderr = '';
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    const lines: string[] = [];
+    let onReady: () => void;
+    const ready = new Promise<void>((resolve) => (onReady = resolve));
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      if (line === 'ready') onReady();
+      else lines.push(line);
+    });
+    const done = new Promise<{ contactId: string; conversations: string[]; numbers: string[] }>((resolve, reject) => {
+      child.on('exit', (code) => {
+        if (code === 0) resolve(JSON.parse(lines.at(-1)!));
+        else reject(new Error(`worker ${index} exited with ${code}: ${stderr}`));
+      });
+    });
+    done.catch(() => onReady()); // a worker that dies before "ready" must not hang the barrier
+    return { child, ready, done };
+  }
+
+  test(
+    `${WORKERS} processes × ${TICKETS} tickets: numbers 1..${WORKERS * TICKETS} without gaps, one open conversation`,
+    async () => {
+      const file = join(dir.dir, 'shared.db'); // fresh: the workers also race to create the schema
+      const workers = Array.from({ length: WORKERS }, (_, i) => startWorker(file, i));
+      await Promise.all(workers.map((w) => w.ready));
+      for (const w of workers) w.child.stdin.end('go\n');
+      const reports = await Promise.all(workers.map((w) => w.done));
+
+      const contactIds = new Set(reports.map((r) => r.contactId));
+      const conversationIds = new Set(reports.flatMap((r) => r.conversations));
+      expect(contactIds.size).toBe(1);
+      expect(conversationIds.size).toBe(1);
+
+      // The workers really ran at the same time: someone's numbers are not one contiguous block.
+      const interleaved = reports.some((r) => r.numbers.some((n, i) => i > 0 && n !== nextNumber(r.numbers[i - 1]!)));
+      expect(interleaved).toBe(true);
+
+      const reported = reports.flatMap((r) => r.numbers).sort();
+      const expected = Array.from({ length: WORKERS * TICKETS }, (_, i) => `ADU-2026-${String(i + 1).padStart(6, '0')}`);
+      expect(reported).toEqual(expected);
+
+      const store = openSqliteStore({ file });
+      try {
+        const tickets = await store.tickets.list({});
+        expect(tickets.map((t) => t.seq).sort((a, b) => a - b)).toEqual(expected.map((_, i) => i + 1));
+        expect(tickets.map((t) => t.number).sort()).toEqual(expected);
+        const [contactId] = [...contactIds];
+        const open = (await store.conversations.list({ state: [...OPEN_STATES] })).filter((c) => c.contactId === contactId);
+        expect(open.map((c) => c.id)).toEqual([...conversationIds]);
+      } finally {
+        await store.close();
+      }
+    },
+    60_000,
+  );
+});
+
+describe('openStore', () => {
+  test('without a MongoDB URI it opens SQLite at <dataDir>/siratu.db, creating the directory', async () => {
+    const dir = makeTempDir('siratu-open-');
+    try {
+      const dataDir = join(dir.dir, 'nested', 'data');
+      const store = await openStore({ dataDir });
+      expect(store.engine).toBe('sqlite');
+      await store.settings.put('hello', 'world');
+      await store.close();
+      expect(existsSync(join(dataDir, 'siratu.db'))).toBe(true);
+    } finally {
+      dir.remove();
+    }
+  });
+});

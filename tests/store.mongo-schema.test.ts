@@ -1,0 +1,130 @@
+/**
+ * The MongoDB engine's guarantees rest on its indexes and validators. No
+ * server exists on the development machines, so this checks them offline:
+ * real mongoose models compiled on a connection that is never opened.
+ */
+import { afterAll, describe, expect, test } from '@jest/globals';
+import mongoose from 'mongoose';
+import { buildConversation, buildMessage, buildTicket, newId } from '../bot/store/ids.js';
+import { buildModels, fromDoc, schemas } from '../bot/store/mongo.js';
+import type { Contact, Conversation, Message, Ticket } from '../bot/store/types.js';
+
+const connection = mongoose.createConnection();
+const models = buildModels(connection);
+afterAll(() => connection.close());
+
+/** The declared index on exactly these keys, with its options. */
+function index(schema: mongoose.Schema, keys: Record<string, 1 | -1>) {
+  const found = schema.indexes().find(([fields]) => JSON.stringify(fields) === JSON.stringify(keys));
+  if (!found) throw new Error(`no index on ${JSON.stringify(keys)}`);
+  return found[1];
+}
+
+const contact: Contact = { id: newId(), channel: 'telegram', externalId: '42', createdAt: new Date(), lastSeenAt: new Date() };
+const asDoc = <T extends { id: string }>({ id, ...rest }: T) => ({ _id: id, ...rest });
+const ticketRecord = () =>
+  buildTicket({ contactId: contact.id, conversationId: newId(), channel: 'telegram', category: 'pelayanan', description: 'Antre lama' }, 7);
+const messageRecord = () =>
+  buildMessage({ conversationId: newId(), contactId: contact.id, channel: 'telegram', direction: 'in', author: 'citizen', text: 'halo' });
+
+describe('mongo schemas: the indexes behind the contract', () => {
+  test('contacts are unique per (channel, externalId)', () => {
+    expect(index(schemas.contact, { channel: 1, externalId: 1 })).toMatchObject({ unique: true });
+  });
+
+  test('at most one open conversation per contact: unique openKey, only where it is set', () => {
+    expect(index(schemas.conversation, { openKey: 1 })).toEqual({
+      unique: true,
+      partialFilterExpression: { openKey: { $exists: true } },
+    });
+  });
+
+  test('inbound messages are unique per (channel, platformMessageId) when they have one', () => {
+    expect(index(schemas.message, { channel: 1, platformMessageId: 1 })).toEqual({
+      unique: true,
+      partialFilterExpression: { direction: 'in', platformMessageId: { $exists: true } },
+    });
+    expect(index(schemas.message, { conversationId: 1, _id: 1 })).toBeDefined();
+    expect(index(schemas.message, { contactId: 1, _id: 1 })).toBeDefined();
+  });
+
+  test('ticket numbers are unique, (year, seq) is unique, and a source message files one ticket', () => {
+    expect(index(schemas.ticket, { number: 1 })).toMatchObject({ unique: true });
+    expect(index(schemas.ticket, { year: 1, seq: 1 })).toMatchObject({ unique: true });
+    expect(index(schemas.ticket, { sourceMessageId: 1 })).toEqual({
+      unique: true,
+      partialFilterExpression: { sourceMessageId: { $type: 'string' } },
+    });
+  });
+
+  test('entry versions are unique per (entryId, version)', () => {
+    expect(index(schemas.entryVersion, { entryId: 1, version: -1 })).toMatchObject({ unique: true });
+  });
+
+  test('the models compile on a connection under their own collections', () => {
+    expect(Object.fromEntries(Object.entries(models).map(([name, model]) => [name, model.collection.collectionName]))).toEqual({
+      Contact: 'contacts',
+      Conversation: 'conversations',
+      Message: 'messages',
+      Ticket: 'tickets',
+      EntryVersion: 'entry_versions',
+      Counter: 'counters',
+      Setting: 'settings',
+    });
+  });
+});
+
+describe('mongo schemas: validation', () => {
+  test('the records the store builds are valid', async () => {
+    await expect(new models.Contact(asDoc(contact)).validate()).resolves.toBeUndefined();
+    await expect(new models.Conversation(asDoc(buildConversation(contact))).validate()).resolves.toBeUndefined();
+    await expect(new models.Message(asDoc(messageRecord())).validate()).resolves.toBeUndefined();
+    await expect(new models.Message(asDoc({ ...messageRecord(), text: '' })).validate()).resolves.toBeUndefined();
+    await expect(new models.Ticket(asDoc(ticketRecord())).validate()).resolves.toBeUndefined();
+  });
+
+  test('a ticket without a number, or with a malformed one, is rejected', async () => {
+    const { number: _number, ...withoutNumber } = asDoc(ticketRecord());
+    await expect(new models.Ticket(withoutNumber).validate()).rejects.toThrow(/number.*required/);
+    await expect(new models.Ticket({ ...asDoc(ticketRecord()), number: 'ADU-26-7' }).validate()).rejects.toThrow(/number/);
+  });
+
+  test('unknown enum values are rejected', async () => {
+    await expect(new models.Message({ ...asDoc(messageRecord()), direction: 'sideways' }).validate()).rejects.toThrow(/direction/);
+    await expect(new models.Message({ ...asDoc(messageRecord()), channel: 'fax' }).validate()).rejects.toThrow(/channel/);
+    await expect(new models.Conversation({ ...asDoc(buildConversation(contact)), state: 'paused' }).validate()).rejects.toThrow(/state/);
+    await expect(new models.Ticket({ ...asDoc(ticketRecord()), status: 'lost' }).validate()).rejects.toThrow(/status/);
+    const badEvent = { ...asDoc(ticketRecord()), events: [{ at: new Date(), actor: 'x', type: 'teleported' }] };
+    await expect(new models.Ticket(badEvent).validate()).rejects.toThrow(/type/);
+  });
+
+  test('required fields are enforced', async () => {
+    const { contactId: _contactId, ...withoutContact } = asDoc(messageRecord());
+    await expect(new models.Message(withoutContact).validate()).rejects.toThrow(/contactId/);
+    const { description: _description, ...withoutDescription } = asDoc(ticketRecord());
+    await expect(new models.Ticket(withoutDescription).validate()).rejects.toThrow(/description/);
+    await expect(new models.EntryVersion({ entryId: 'ktp-baru', version: 1, by: 'seed', at: new Date() }).validate()).rejects.toThrow(
+      /entry/,
+    );
+  });
+});
+
+describe('mongo documents → interface objects', () => {
+  test('_id becomes id, nothing internal leaks, dates stay Dates, absent optionals stay absent', () => {
+    const ticket = ticketRecord();
+    expect(fromDoc<Ticket>(new models.Ticket(asDoc(ticket)).toObject())).toEqual(ticket);
+
+    const message = messageRecord();
+    const plain = fromDoc<Message>(new models.Message(asDoc(message)).toObject());
+    expect(plain).toEqual(message);
+    expect(Object.keys(plain)).not.toContain('options');
+    expect(Object.keys(plain)).not.toContain('attachments');
+
+    const conversation = buildConversation(contact);
+    const stored = { ...new models.Conversation({ ...asDoc(conversation), openKey: contact.id }).toObject(), __v: 0 };
+    const back = fromDoc<Conversation>(stored);
+    expect(back).toEqual(conversation);
+    expect(Object.keys(back).filter((key) => ['_id', '__v', 'openKey'].includes(key))).toEqual([]);
+    expect(back.createdAt).toBeInstanceOf(Date);
+  });
+});
