@@ -4,11 +4,14 @@
  *   receive(inbound)  store it (a redelivered platform message is ignored), then
  *   process(message)  run the engine and commit replies + conversation changes.
  *
- * A message is "accepted" once stored. If the process dies before the
- * replies are committed, `recover()` finds it unhandled and processes it
- * again; ticket creation is keyed by the message id, so nothing is filed
- * twice. Turns of one conversation run one at a time in this process, and a
- * version check on the conversation catches another process's turn.
+ * A message is "accepted" once stored. A turn commits the conversation's new
+ * state together with its replies in one atomic update (`lastTurn`), then
+ * stores the replies and marks the message handled. If the process dies in
+ * between, `recover()` finds the message unhandled and either finishes the
+ * committed turn or runs it again; ticket creation is keyed by the message
+ * id, so nothing is filed twice. Turns of one conversation run one at a time
+ * in this process, and a version check on the conversation catches another
+ * process's turn.
  */
 import { EventEmitter } from 'node:events';
 import { TurnContext } from './context.js';
@@ -114,40 +117,58 @@ export class Dispatcher {
         this.knowledge.current(),
       ]);
       if (!conversation || !contact) throw new Error(`message ${message.id} refers to a missing conversation or contact`);
+      // The process died after committing this turn but before storing its replies: finish it.
+      if (conversation.lastTurn?.inboundId === message.id) return this.finish(message, conversation, conversation.state, started);
+
       const now = this.clock();
       const ctx = new TurnContext(message, contact, conversation, knowledge, this.store, now);
       await engine(ctx, async () => undefined);
-
-      const updated = await this.store.conversations.update(conversation.id, { ...ctx.changes, lastMessageAt: now }, { ifVersion: conversation.version });
-      if (!updated) continue; // another process moved the conversation on: decide again on its new state
-      const replies: Message[] = [];
-      for (const [index, reply] of ctx.replies.entries()) {
-        const { message: stored } = await this.store.messages.add({
-          conversationId: conversation.id,
-          contactId: contact.id,
-          channel: conversation.channel,
-          direction: 'out',
-          author: 'bot',
-          text: reply.text,
-          kind: reply.kind,
-          options: reply.options,
-          entry: reply.entry,
-          confidence: reply.confidence,
-          replyTo: message.id,
-          createdAt: new Date(now.getTime() + index + 1),
-        });
-        replies.push(stored);
-      }
-      await this.store.messages.markHandled(message.id, now);
-      for (const reply of replies) this.events.emit('message', reply, updated);
-      if (updated.state !== conversation.state) this.events.emit('conversation', updated);
-      const first = ctx.replies[0];
-      this.log.info(
-        { conversation: conversation.id, channel: conversation.channel, kind: first?.kind ?? 'none', entry: first?.entry, confidence: first?.confidence, ms: Math.round((performance.now() - started) * 100) / 100 },
-        'turn',
+      const replies = ctx.replies.map((reply, index) => ({
+        // Derived from the inbound id: storing a reply twice is a no-op, and replies sort right after their message.
+        id: `${message.id}-${String(index + 1).padStart(2, '0')}`,
+        conversationId: conversation.id,
+        contactId: contact.id,
+        channel: conversation.channel,
+        direction: 'out' as const,
+        author: 'bot' as const,
+        text: reply.text,
+        kind: reply.kind,
+        options: reply.options,
+        entry: reply.entry,
+        confidence: reply.confidence,
+        replyTo: message.id,
+        createdAt: new Date(now.getTime() + index + 1),
+      }));
+      const updated = await this.store.conversations.update(
+        conversation.id,
+        { ...ctx.changes, lastMessageAt: now, lastTurn: { inboundId: message.id, replies } },
+        { ifVersion: conversation.version },
       );
-      return replies;
+      // Another process moved the conversation on: decide again on its new state.
+      if (updated) return this.finish(message, updated, conversation.state, started);
     }
     throw new Error(`conversation ${message.conversationId} kept changing under turn ${message.id}`);
+  }
+
+  /** Stores the committed turn's replies (idempotently), marks the message handled and tells listeners. */
+  private async finish(message: Message, conversation: Conversation, previousState: Conversation['state'], started: number): Promise<Message[]> {
+    const replies: Message[] = [];
+    for (const reply of conversation.lastTurn?.replies ?? []) replies.push((await this.store.messages.add(reply)).message);
+    await this.store.messages.markHandled(message.id, this.clock());
+    for (const reply of replies) this.events.emit('message', reply, conversation);
+    if (conversation.state !== previousState) this.events.emit('conversation', conversation);
+    const first = replies[0];
+    this.log.info(
+      {
+        conversation: conversation.id,
+        channel: conversation.channel,
+        kind: first?.kind ?? 'none',
+        entry: first?.entry,
+        confidence: first?.confidence,
+        ms: Math.round((performance.now() - started) * 100) / 100,
+      },
+      'turn',
+    );
+    return replies;
   }
 }

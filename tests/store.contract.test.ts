@@ -178,6 +178,7 @@ describe.each([sqlite, mongo])('$name store', (engine) => {
           updatedAt: expect.any(Date),
           lastMessageAt: expect.any(Date),
           version: 1,
+          lastTurn: null,
         });
         expect(await store.conversations.open(contact)).toEqual(first);
         expect(await store.conversations.get(first.id)).toEqual(first);
@@ -601,6 +602,50 @@ describe.each([sqlite, mongo])('$name store', (engine) => {
         expect(results.map((v) => v.version).sort()).toEqual([1, 2, 3, 4, 5]);
         expect(await store.knowledge.revision()).toBe(revision + 5);
         expect((await store.knowledge.versions('kk-baru')).map((v) => v.version)).toEqual([5, 4, 3, 2, 1]);
+      });
+    });
+
+    describe('turns', () => {
+      test('a committed turn travels with the conversation update and its replies are stored once', async () => {
+        const c = await citizen();
+        const question = (await store.messages.add(inbound(c, 'syarat kia?'))).message;
+        const reply = {
+          id: `${question.id}-01`,
+          conversationId: c.conversation.id,
+          contactId: c.contact.id,
+          channel: 'telegram' as const,
+          direction: 'out' as const,
+          author: 'bot' as const,
+          text: 'Syarat KIA: ...',
+          kind: 'answer' as const,
+          entry: 'kia',
+          replyTo: question.id,
+          createdAt: new Date('2026-05-01T00:00:00.001Z'),
+        };
+        const updated = await store.conversations.update(
+          c.conversation.id,
+          { memory: { lastEntry: 'kia' }, lastTurn: { inboundId: question.id, replies: [reply] } },
+          { ifVersion: c.conversation.version },
+        );
+        expect(updated!.lastTurn).toEqual({ inboundId: question.id, replies: [reply] });
+        expect((await store.conversations.get(c.conversation.id))!.lastTurn).toEqual({ inboundId: question.id, replies: [reply] });
+
+        const first = await store.messages.add(reply);
+        expect(first.duplicate).toBe(false);
+        const again = await store.messages.add(reply);
+        expect(again).toEqual({ duplicate: true, message: first.message });
+        const ids = (await store.messages.list(c.conversation.id)).map((m) => m.id);
+        expect(ids).toEqual([question.id, reply.id]);
+      });
+    });
+
+    describe('files', () => {
+      test('stores bytes with their type and name', async () => {
+        const data = Buffer.from([0xff, 0xd8, 0xff, 0x00, 0x10, 0x4a]);
+        const key = await store.files.put(data, { fileName: 'bukti.jpg', mimeType: 'image/jpeg' });
+        const file = await store.files.get(key);
+        expect(file).toEqual({ key, fileName: 'bukti.jpg', mimeType: 'image/jpeg', size: data.length, data, createdAt: expect.any(Date) });
+        expect(await store.files.get('no-such-file')).toBeNull();
       });
     });
 

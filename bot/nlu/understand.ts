@@ -359,6 +359,10 @@ export class Understander {
 
     let subject: DocumentMention | undefined = this.ownerOfStrongestSituation(matches, documents[0]) ?? documents[0];
     let confidence = subject ? (subject.score >= 0.4 ? 0.85 : 0.7) : 0;
+    // "biayanya berapa?" right after an answer: the same entry, another aspect.
+    if (!subject && aspect && memory.lastEntry && !matches.some((m) => m.group === 'situations' || m.group === 'events')) {
+      return { entries: [memory.lastEntry], aspect, confidence: 0.75, evidence: [`(lanjutan: ${memory.lastEntry})`, aspect] };
+    }
     if (!subject) {
       const inferred = this.documentWithoutName(message, matches, memory);
       if (inferred) ({ subject, confidence } = inferred);

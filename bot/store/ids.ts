@@ -51,6 +51,7 @@ export function buildConversation(contact: Contact, now = new Date()): Conversat
     updatedAt: now,
     lastMessageAt: now,
     version: 1,
+    lastTurn: null,
   };
 }
 

@@ -5,6 +5,9 @@
  * - one open conversation per contact: `openKey` (= contactId while open, unset
  *   when closed) under a unique partial index;
  * - inbound dedupe: unique partial index on (channel, platformMessageId);
+ * - a turn's replies travel inside the conversation's atomic update
+ *   (`lastTurn`), so a crash between the update and storing them is finished
+ *   later, not lost;
  * - ticket numbers and entry versions: "last + 1" inserted under a unique
  *   index and retried on a duplicate key. Unlike a `$inc` counter followed by
  *   an insert, a failed or raced insert cannot burn a number, so there are
@@ -86,6 +89,7 @@ const conversation = new Schema<ConversationDoc>(
     updatedAt: { type: Date, required: true },
     lastMessageAt: { type: Date, required: true },
     version: { type: Number, required: true, min: 1 },
+    lastTurn: { type: Schema.Types.Mixed, default: null },
     openKey: String,
   },
   { ...options, collection: 'conversations' },
@@ -263,6 +267,8 @@ export async function openMongoStore(options: { uri: string; dbName?: string }):
     throw error;
   }
   const { Contact, Conversation, Message, Ticket, EntryVersion, Counter, Setting } = models;
+  /** Attachments live in GridFS, so every instance can serve them. */
+  const files = new mongoose.mongo.GridFSBucket(connection.db!, { bucketName: 'files' });
 
   const toContact = (doc: ContactDoc) => fromDoc<Contact>(doc);
   const toMessage = (doc: MessageDoc) => fromDoc<Message>(doc);
@@ -355,7 +361,11 @@ export async function openMongoStore(options: { uri: string; dbName?: string }):
           const doc = await Message.create(toDoc(built));
           return { message: toMessage(doc.toObject()), duplicate: false };
         } catch (error) {
-          if (!isDuplicateKey(error) || built.direction !== 'in' || !built.platformMessageId) throw error;
+          if (!isDuplicateKey(error)) throw error;
+          // Same id stored before (a turn being finished a second time).
+          const sameId = await Message.findById(built.id).lean<MessageDoc>();
+          if (sameId) return { message: toMessage(sameId), duplicate: true };
+          if (built.direction !== 'in' || !built.platformMessageId) throw error;
           const first = await Message.findOne({
             channel: built.channel,
             platformMessageId: built.platformMessageId,
@@ -499,6 +509,25 @@ export async function openMongoStore(options: { uri: string; dbName?: string }):
         // Through JSON so both engines return the same thing (e.g. a Date comes back as its ISO string).
         const stored: unknown = JSON.parse(JSON.stringify(value ?? null));
         await Setting.updateOne({ _id: key }, { $set: { value: stored } }, { upsert: true });
+      },
+    },
+
+    files: {
+      async put(data, meta) {
+        const key = newId();
+        await new Promise<void>((resolve, reject) => {
+          const upload = files.openUploadStreamWithId(key as never, meta.fileName ?? key, { metadata: { mimeType: meta.mimeType, fileName: meta.fileName } });
+          upload.once('finish', () => resolve()).once('error', reject).end(data);
+        });
+        return key;
+      },
+      async get(key) {
+        const [info] = await files.find({ _id: key } as never).toArray();
+        if (!info) return null;
+        const chunks: Buffer[] = [];
+        for await (const chunk of files.openDownloadStream(key as never)) chunks.push(chunk as Buffer);
+        const metadata = (info.metadata ?? {}) as { mimeType?: string; fileName?: string };
+        return compact({ key, fileName: metadata.fileName, mimeType: metadata.mimeType ?? 'application/octet-stream', size: info.length, data: Buffer.concat(chunks), createdAt: info.uploadDate });
       },
     },
 

@@ -10,6 +10,7 @@ import type { Attachment } from '../types.js';
 import { buildConversation, buildMessage, buildTicket, compact, newId, ticketEvent, ticketYear } from './ids.js';
 import {
   TICKET_STATUSES,
+  type CommittedTurn,
   type Contact,
   type Conversation,
   type ConversationPatch,
@@ -137,6 +138,18 @@ const MIGRATIONS = [
     value TEXT NOT NULL
   );
   `,
+  `
+  ALTER TABLE conversations ADD COLUMN last_turn TEXT;
+
+  CREATE TABLE files (
+    key TEXT PRIMARY KEY,
+    file_name TEXT,
+    mime_type TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    data BLOB NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  `,
 ];
 
 type Nullable<T> = T | null;
@@ -167,6 +180,7 @@ interface ConversationRow {
   updated_at: number;
   last_message_at: number;
   version: number;
+  last_turn: Nullable<string>;
 }
 
 interface MessageRow {
@@ -256,7 +270,14 @@ function toConversation(row: ConversationRow): Conversation {
     updatedAt: new Date(row.updated_at),
     lastMessageAt: new Date(row.last_message_at),
     version: row.version,
+    lastTurn: parseTurn(row.last_turn),
   };
+}
+
+/** JSON has no dates: the replies' createdAt comes back as a string. */
+function parseTurn(text: string | null): CommittedTurn | null {
+  const turn = parse<CommittedTurn>(text);
+  return turn ? { ...turn, replies: turn.replies.map((reply) => ({ ...reply, createdAt: new Date(reply.createdAt) })) } : null;
 }
 
 function toMessage(row: MessageRow): Message {
@@ -333,6 +354,7 @@ const CONVERSATION_COLUMNS: Record<keyof ConversationPatch, [string, Encode]> = 
   handoffRequestedAt: ['handoff_requested_at', epoch],
   closedAt: ['closed_at', epoch],
   lastMessageAt: ['last_message_at', epoch],
+  lastTurn: ['last_turn', json],
 };
 
 const TICKET_COLUMNS: Record<keyof TicketPatch, [string, Encode]> = {
@@ -564,20 +586,26 @@ export function openSqliteStore(options: { file: string }): Store {
     messages: {
       async add(input: NewMessage) {
         const m = buildMessage(input);
-        const { changes } = sql(
-          `INSERT INTO messages (id, conversation_id, contact_id, channel, direction, author, author_id, text, kind, options,
-             attachments, entry, confidence, platform_message_id, reply_to, created_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-           ON CONFLICT (channel, platform_message_id) WHERE direction = 'in' AND platform_message_id IS NOT NULL DO NOTHING`,
-        ).run(m.id, m.conversationId, m.contactId, m.channel, m.direction, m.author, m.authorId ?? null, m.text, m.kind ?? null,
-          json(m.options), json(m.attachments), m.entry ?? null, m.confidence ?? null, m.platformMessageId ?? null,
-          m.replyTo ?? null, ms(m.createdAt));
-        if (changes > 0) return { message: m, duplicate: false };
-        const first = one<MessageRow>(
-          "SELECT * FROM messages WHERE channel = ? AND platform_message_id = ? AND direction = 'in'",
-          m.channel, m.platformMessageId,
-        )!;
-        return { message: toMessage(first), duplicate: true };
+        try {
+          const { changes } = sql(
+            `INSERT INTO messages (id, conversation_id, contact_id, channel, direction, author, author_id, text, kind, options,
+               attachments, entry, confidence, platform_message_id, reply_to, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT (channel, platform_message_id) WHERE direction = 'in' AND platform_message_id IS NOT NULL DO NOTHING`,
+          ).run(m.id, m.conversationId, m.contactId, m.channel, m.direction, m.author, m.authorId ?? null, m.text, m.kind ?? null,
+            json(m.options), json(m.attachments), m.entry ?? null, m.confidence ?? null, m.platformMessageId ?? null,
+            m.replyTo ?? null, ms(m.createdAt));
+          if (changes > 0) return { message: m, duplicate: false };
+          const first = one<MessageRow>(
+            "SELECT * FROM messages WHERE channel = ? AND platform_message_id = ? AND direction = 'in'",
+            m.channel, m.platformMessageId,
+          )!;
+          return { message: toMessage(first), duplicate: true };
+        } catch (error) {
+          // Same id stored before (a turn being finished a second time).
+          if ((error as { code?: string }).code !== 'SQLITE_CONSTRAINT_PRIMARYKEY') throw error;
+          return { message: toMessage(one<MessageRow>('SELECT * FROM messages WHERE id = ?', m.id)!), duplicate: true };
+        }
       },
       async get(id) {
         const row = one<MessageRow>('SELECT * FROM messages WHERE id = ?', id);
@@ -670,6 +698,24 @@ export function openSqliteStore(options: { file: string }): Store {
         sql('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(
           key, JSON.stringify(value ?? null),
         );
+      },
+    },
+
+    files: {
+      async put(data, meta) {
+        const key = newId();
+        sql('INSERT INTO files (key, file_name, mime_type, size, data, created_at) VALUES (?, ?, ?, ?, ?, ?)').run(
+          key, meta.fileName ?? null, meta.mimeType, data.length, data, Date.now(),
+        );
+        return key;
+      },
+      async get(key) {
+        const row = one<{ key: string; file_name: string | null; mime_type: string; size: number; data: Buffer; created_at: number }>(
+          'SELECT * FROM files WHERE key = ?', key,
+        );
+        return row
+          ? compact({ key: row.key, fileName: row.file_name ?? undefined, mimeType: row.mime_type, size: row.size, data: row.data, createdAt: new Date(row.created_at) })
+          : null;
       },
     },
 

@@ -66,10 +66,26 @@ export interface Conversation {
   lastMessageAt: Date;
   /** Bumped on every update; `ifVersion` makes an update conditional on it. */
   version: number;
+  /**
+   * The last turn the engine committed: the inbound message it answered and
+   * the replies it decided. Written in the same atomic update as the
+   * conversation's new state, so a crash before the replies are stored
+   * loses nothing: the dispatcher finishes the turn from here.
+   */
+  lastTurn: CommittedTurn | null;
+}
+
+export interface CommittedTurn {
+  inboundId: string;
+  /** Replies with their ids already assigned (storing them again is a no-op). */
+  replies: (NewMessage & { id: string; createdAt: Date })[];
 }
 
 export type ConversationPatch = Partial<
-  Pick<Conversation, 'state' | 'flow' | 'memory' | 'assigneeId' | 'assignedAt' | 'handoffRequestedAt' | 'closedAt' | 'lastMessageAt'>
+  Pick<
+    Conversation,
+    'state' | 'flow' | 'memory' | 'assigneeId' | 'assignedAt' | 'handoffRequestedAt' | 'closedAt' | 'lastMessageAt' | 'lastTurn'
+  >
 >;
 
 /** Conditions for an atomic update: it applies only if all of them hold. */
@@ -194,8 +210,8 @@ export interface ConversationRepository {
 export interface MessageRepository {
   /**
    * Stores a message. An inbound message whose (channel, platformMessageId)
-   * was already stored is not stored again: `duplicate` is true and the first
-   * copy is returned.
+   * was already stored, or any message whose `id` was already stored, is not
+   * stored again: `duplicate` is true and the stored copy is returned.
    */
   add(message: NewMessage): Promise<{ message: Message; duplicate: boolean }>;
   get(id: string): Promise<Message | null>;
@@ -238,6 +254,22 @@ export interface KnowledgeRepository {
 }
 
 /** Values are stored as JSON: what comes back is what `JSON.parse(JSON.stringify(value))` gives (a Date becomes its ISO string). */
+/** A file a citizen or agent sent (photo, PDF), kept with the data so every instance can serve it. */
+export interface StoredFile {
+  key: string;
+  fileName?: string;
+  mimeType: string;
+  size: number;
+  data: Buffer;
+  createdAt: Date;
+}
+
+export interface FileRepository {
+  /** Stores the bytes and returns the new file's key. */
+  put(data: Buffer, meta: { fileName?: string; mimeType: string }): Promise<string>;
+  get(key: string): Promise<StoredFile | null>;
+}
+
 export interface SettingsRepository {
   get<T>(key: string): Promise<T | null>;
   put<T>(key: string, value: T): Promise<void>;
@@ -251,5 +283,6 @@ export interface Store {
   tickets: TicketRepository;
   knowledge: KnowledgeRepository;
   settings: SettingsRepository;
+  files: FileRepository;
   close(): Promise<void>;
 }
