@@ -50,11 +50,12 @@ export async function createEvaluationEngine(): Promise<{ dispatcher: Dispatcher
   return { dispatcher, store };
 }
 
-export async function evaluate(cases: DevCase[], dispatcher: Dispatcher): Promise<DevResult[]> {
+/** `senderPrefix` keeps repeated runs on one engine apart: every case is a new sender, so a first message. */
+export async function evaluate(cases: DevCase[], dispatcher: Dispatcher, senderPrefix = 'dev'): Promise<DevResult[]> {
   const results: DevResult[] = [];
   for (const [index, item] of cases.entries()) {
     const started = performance.now();
-    const { replies } = await dispatcher.receive({ channel: 'web', senderId: `dev-${index}-${item.id}`, text: item.text });
+    const { replies } = await dispatcher.receive({ channel: 'web', senderId: `${senderPrefix}-${index}-${item.id}`, text: item.text });
     const ms = performance.now() - started;
     const first = replies[0];
     const answered = replies.find((reply) => reply.entry);
