@@ -23,8 +23,8 @@ export const texts = {
     `_Percakapan ini disimpan oleh ${office.shortName} untuk melayani pertanyaan dan pengaduan Anda. ` +
     'Jangan kirim NIK atau foto KTP/KK kecuali diminta petugas._',
 
-  mainMenu: 'Silakan pilih layanan (ketik angkanya):',
-  subMenu: (title: string) => `*${title}*\nPilih yang sesuai (ketik angkanya, atau 0 untuk kembali):`,
+  mainMenu: 'Silakan pilih layanan, atau tulis pertanyaan Anda:',
+  subMenu: (title: string) => `*${title}*\nPilih yang sesuai:`,
   unknownChoice: (max: number) => `Maaf, pilihan itu tidak ada. Ketik angka 1 sampai ${max}, atau 0 untuk menu utama.`,
 
   thanks: 'Sama-sama! Semoga urusannya lancar. Kalau ada pertanyaan lain, tulis saja di sini. 🙏',
@@ -60,7 +60,7 @@ export const texts = {
 
   complaint: {
     intro: 'Baik, saya bantu mencatat pengaduan Anda. Pengaduan akan diteruskan ke petugas dan Anda mendapat nomor untuk memantau statusnya.',
-    askCategory: 'Pengaduan Anda tentang apa? Pilih salah satu (ketik angkanya):',
+    askCategory: 'Pengaduan Anda tentang apa? Pilih salah satu:',
     askDescription:
       'Ceritakan singkat apa yang terjadi: dokumen apa, kapan, dan di mana. Anda juga boleh mengirim foto bukti.',
     descriptionTooShort: 'Mohon ceritakan sedikit lebih lengkap (minimal satu kalimat), supaya petugas bisa menindaklanjuti.',

@@ -13,6 +13,7 @@ import { KnowledgeBase, seedKnowledge } from '../bot/knowledge-base.js';
 import { createLogger, type Logger } from '../bot/log.js';
 import { openStore } from '../bot/store/index.js';
 import type { Store } from '../bot/store/types.js';
+import { webchatChannel, webchatDemoPage } from '../channels/webchat/router.js';
 import { loadEntries, loadLanguage, loadOffice } from '../knowledge/load.js';
 import type { Config } from './config.js';
 
@@ -43,6 +44,9 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
   http.get('/healthz', (_req, res) => {
     res.json({ status: 'ok', store: store.engine });
   });
+  // Web chat channel: the widget's API and script under /webchat, the demo page at /.
+  http.use('/webchat', webchatChannel({ dispatcher, store, allowedOrigins: config.WEBCHAT_ALLOWED_ORIGINS, log }));
+  http.get('/', webchatDemoPage());
 
   let server: Server | undefined;
   return {

@@ -15,7 +15,7 @@ const optionalText = z
   .optional();
 
 const schema = z.object({
-  PORT: z.coerce.number({ error: 'harus berupa angka' }).int().min(1).max(65535).default(3000),
+  PORT: z.coerce.number({ error: 'harus berupa angka' }).int().min(0, 'harus 0–65535 (0 = port bebas mana saja)').max(65535).default(3000),
   HOST: z.string().min(1).default('0.0.0.0'),
   DATA_DIR: z.string().min(1).default('./data'),
   OFFICE_PROFILE: z.string().regex(/^[a-z0-9-]+$/u, 'nama profil: huruf kecil, angka, tanda hubung').default('palu'),

@@ -6,7 +6,7 @@
 import { MAX_TEXT_LENGTH } from '../../bot/dispatcher.js';
 import type { Inbound } from '../../bot/types.js';
 import type { ErrorCode } from './errors.js';
-import { sessionTag } from './session.js';
+import { senderIdOf, sessionTag } from './session.js';
 
 const CLIENT_MESSAGE_ID = /^[A-Za-z0-9_-]{8,64}$/u;
 /** Message ids are ULIDs; anything id-like is accepted, the store filters by contact anyway. */
@@ -25,7 +25,7 @@ export function decodeMessage(session: string, body: unknown): Decoded {
     ok: true,
     inbound: {
       channel: 'web',
-      senderId: session,
+      senderId: senderIdOf(session),
       text,
       platformMessageId: `${sessionTag(session)}:${clientMessageId}`,
     },

@@ -31,7 +31,7 @@ import { encodeMessage } from './encode.js';
 import { BODY_LIMIT, sendError } from './errors.js';
 import { RateLimiter, type Limit } from './limits.js';
 import { LiveHub, streamMessages } from './live.js';
-import { newSessionId, readSession } from './session.js';
+import { newSessionId, readSession, senderIdOf } from './session.js';
 import { demoPage, widgetScript } from './static.js';
 
 export const HISTORY_LIMIT = 200;
@@ -77,7 +77,7 @@ export function webchatChannel(deps: WebchatDeps): Router {
       sendError(res, 'invalid_session');
       return undefined;
     }
-    return { session, contact: await store.contacts.upsert('web', session) };
+    return { session, contact: await store.contacts.upsert('web', senderIdOf(session)) };
   };
 
   api.post('/session', (req, res) => {

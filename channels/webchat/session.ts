@@ -1,7 +1,9 @@
 /**
  * Web chat identity. A browser has no phone number or chat id, so the
  * server issues a random session id (a bearer secret kept in the browser's
- * localStorage) and uses it as the citizen's `senderId` on channel `web`.
+ * localStorage). The citizen's `senderId` on channel `web` is a hash of it:
+ * the secret itself is never stored, so a leaked database does not let
+ * anyone read a citizen's chat.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Request } from 'express';
@@ -35,4 +37,9 @@ export function readSession(req: Request): string | undefined {
  */
 export function sessionTag(session: string): string {
   return createHash('sha256').update(session).digest('base64url').slice(0, 16);
+}
+
+/** The citizen's identity on channel `web`: a one-way hash of the session secret. */
+export function senderIdOf(session: string): string {
+  return `w_${createHash('sha256').update(session).digest('base64url')}`;
 }

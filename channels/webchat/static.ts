@@ -45,7 +45,7 @@ function serve(asset: Asset, extraHeaders: Record<string, string> = {}): Request
 
 export function widgetScript(): RequestHandler {
   // Any website may load the script; Cross-Origin-Resource-Policy lets sites that set COEP embed it too.
-  return serve(load('widget.js', 'text/javascript; charset=utf-8', WIDGET_CACHE), { 'Cross-Origin-Resource-Policy': 'cross-origin' });
+  return serve(load('widget.js', 'text/javascript; charset=utf-8', WIDGET_CACHE), { 'Cross-Origin-Resource-Policy': 'cross-origin', 'X-Content-Type-Options': 'nosniff' });
 }
 
 export function demoPage(): RequestHandler {

@@ -27,7 +27,7 @@
     close: 'Tutup chat',
     subtitle: 'Layanan Disdukcapil',
     online: 'Asisten chat otomatis',
-    placeholder: 'Tulis pertanyaan Anda…',
+    placeholder: 'Tulis pesan…',
     input: 'Tulis pesan',
     send: 'Kirim pesan',
     menu: 'Menu',
@@ -46,7 +46,10 @@
     offline: 'Pesan belum terkirim: koneksi internet terputus. Periksa internet Anda, lalu tekan Kirim lagi.',
     server: 'Maaf, server sedang gangguan. Pesan Anda belum terkirim, coba lagi sebentar lagi.',
     historyFailed: 'Riwayat chat belum bisa dimuat. Periksa koneksi internet Anda.',
-    tooLong: 'Pesan terlalu panjang (paling banyak 4000 huruf). Silakan persingkat.'
+    tooLong: 'Pesan terlalu panjang (paling banyak 4000 huruf). Silakan persingkat.',
+    copy: 'Salin nomor pengaduan',
+    copied: 'Nomor sudah disalin ✓',
+    copyFailed: 'Tekan lama nomornya untuk menyalin'
   };
   var STARTERS = [
     { label: 'Lihat menu layanan', value: 'menu' },
@@ -73,13 +76,13 @@
     '.x{width:44px;height:44px;border:0;border-radius:50%;background:transparent;color:#fff;display:flex;align-items:center;justify-content:center;flex:none;padding:0}',
     '.x svg{width:26px;height:26px}',
     '.x:hover{background:rgba(255,255,255,.15)}',
-    '.log{flex:1;overflow-y:auto;overscroll-behavior:contain;-webkit-overflow-scrolling:touch;padding:12px 10px 4px;background:#f4f6f8}',
+    '.log{position:relative;flex:1;overflow-y:auto;overscroll-behavior:contain;-webkit-overflow-scrolling:touch;padding:12px 10px 4px;background:#f4f6f8}',
     '.m{display:flex;flex-direction:column;margin:0 0 10px}',
     '.m.me{align-items:flex-end}',
-    '.m.bot,.m.agent{align-items:flex-start}',
+    '.m.bot,.m.agent,.m.typing{align-items:flex-start}',
     '.m.system{align-items:center}',
     '.b{max-width:88%;padding:9px 12px;border-radius:16px;overflow-wrap:anywhere;word-break:break-word}',
-    '.bot .b{background:#fff;border:1px solid #dfe3e8;border-bottom-left-radius:4px}',
+    '.bot .b,.typing .b{background:#fff;border:1px solid #dfe3e8;border-bottom-left-radius:4px}',
     '.agent .b{background:#fff6dc;border:1px solid #e9c46a;border-bottom-left-radius:4px}',
     '.me .b{background:#0a58a8;color:#fff;border-bottom-right-radius:4px}',
     '.me .b a{color:#fff}',
@@ -91,7 +94,12 @@
     '.b em{font-style:italic}',
     '.b a{color:#0a58a8;text-decoration:underline;overflow-wrap:anywhere}',
     '.ln{min-height:1.45em}',
+    '.nw{white-space:nowrap;-webkit-user-select:all;user-select:all}',
+    '.bot .nw,.agent .nw{background:#e3eefa;border-radius:4px;padding:1px 4px}',
+    '.copy{min-height:44px;margin:6px 0 0;padding:8px 14px;border:1px solid #0a58a8;border-radius:22px;background:#fff;color:#0a58a8;font-size:15px;font-weight:600}',
+    '.copy:hover{background:#e8f1fb}',
     '.li{padding-left:1.35em;text-indent:-1.35em}',
+    '.li.bu{padding-left:.95em;text-indent:-.95em}',
     '.gap{height:.6em}',
     '.opts{display:flex;flex-direction:column;align-items:stretch;gap:8px;width:88%;margin:-2px 0 12px}',
     '.opt{min-height:46px;width:100%;padding:9px 14px;border:2px solid #0a58a8;border-radius:12px;background:#fff;color:#0a58a8;font-weight:600;text-align:left;display:flex;align-items:center;gap:10px;line-height:1.3}',
@@ -110,8 +118,8 @@
     '.menu{flex:none;height:44px;padding:0 10px;border:2px solid #0a58a8;border-radius:22px;background:#fff;color:#0a58a8;font-weight:700;font-size:15px;display:flex;align-items:center;gap:4px}',
     '.menu svg{width:18px;height:18px}',
     '.in{flex:1;min-width:0;min-height:44px;max-height:120px;padding:10px 14px;border:1px solid #8a949e;border-radius:22px;resize:none;background:#fff;font-size:16px;line-height:1.4;overflow-y:auto}',
-    '.in::placeholder{color:#68737d}',
-    '.in:focus{border-color:#0a58a8;outline:2px solid #0a58a8;outline-offset:0}',
+    '.in::placeholder{color:#68737d;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}',
+    '.in:focus{border-color:#0a58a8;outline:0;box-shadow:0 0 0 1px #0a58a8}',
     '.send{flex:none;width:44px;height:44px;border:0;border-radius:50%;background:#0a58a8;color:#fff;display:flex;align-items:center;justify-content:center;padding:0}',
     '.send svg{width:22px;height:22px}',
     '.send:disabled{background:#9aa5b1;cursor:default}',
@@ -166,13 +174,25 @@
   // *bold*, _italic_, line breaks and http(s) links. Text only ever becomes text nodes.
   var MARK = /(^|[^\w*_])([*_])(?![\s*_])([^\n]*?[^\s])\2(?![\w*_])/;
   var URL_RE = /https?:\/\/[^\s<>"']+/g;
+  var TICKET_RE = /\bADU-\d{4}-\d{6}\b/;
+
+  /** Plain text; a ticket number is kept on one line and selected whole with one tap. */
+  function textInto(text, parent) {
+    var m;
+    while ((m = TICKET_RE.exec(text))) {
+      if (m.index) parent.appendChild(document.createTextNode(text.slice(0, m.index)));
+      parent.appendChild(el('span', 'nw', m[0]));
+      text = text.slice(m.index + m[0].length);
+    }
+    if (text) parent.appendChild(document.createTextNode(text));
+  }
 
   function formatInto(text, parent) {
     while (text) {
       var m = MARK.exec(text);
-      if (!m) { parent.appendChild(document.createTextNode(text)); return; }
+      if (!m) { textInto(text, parent); return; }
       var start = m.index + m[1].length;
-      if (start > 0) parent.appendChild(document.createTextNode(text.slice(0, start)));
+      if (start > 0) textInto(text.slice(0, start), parent);
       var node = document.createElement(m[2] === '*' ? 'strong' : 'em');
       formatInto(m[3], node);
       parent.appendChild(node);
@@ -203,7 +223,7 @@
     for (var i = 0; i < lines.length; i++) {
       var line = lines[i];
       if (!line.trim()) { if (i > 0 && i < lines.length - 1) parent.appendChild(el('div', 'gap')); continue; }
-      var row = el('div', /^\s*(\d{1,2}[.)]|[•\-–])\s/.test(line) ? 'ln li' : 'ln');
+      var row = el('div', /^\s*\d{1,2}[.)]\s/.test(line) ? 'ln li' : /^\s*[•\-–]\s/.test(line) ? 'ln li bu' : 'ln');
       inlineInto(line, row);
       parent.appendChild(row);
     }
@@ -255,7 +275,7 @@
   log.setAttribute('aria-label', T.log);
   log.tabIndex = 0;
 
-  var typing = el('div', 'm bot typing');
+  var typing = el('div', 'm typing');
   typing.hidden = true;
   var typingBubble = el('div', 'b');
   var dots = el('span', 'dots');
@@ -309,7 +329,8 @@
   var order = []; // message ids, ascending (ULIDs sort by time)
   var pending = {}; // clientMessageId → {node, label}
   var labels = {}; // clientMessageId → what the citizen tapped (shown instead of the value)
-  var retry = null; // {text, cid, label}: the last message that failed, resent with the same id
+  var retry = null; // {text, cid}: the last message that failed, resent with the same id
+  var revealFrom = null; // the first reply to the message being sent: the screen shows the answer from there
   var stream = null;
   var pollTimer = null;
 
@@ -381,8 +402,11 @@
       pollTimer = null;
       var after = lastId();
       request('GET', '/messages' + (after ? '?after=' + encodeURIComponent(after) : ''))
-        .then(function (data) { add(data.messages || [], true); }, function () { /* try again next time */ })
-        .then(function () { if (!window.EventSource || !stream) poll(); });
+        .then(function (data) { add(data.messages || [], true); return true; }, function (error) {
+          if (error.status === 400) { forgetSession(); return false; } // the session is gone: stop
+          return true; // offline for a moment: try again next time
+        })
+        .then(function (again) { if (again && (!window.EventSource || !stream)) poll(); });
     }, 5000);
   }
   function start() {
@@ -413,6 +437,9 @@
     var bubble = el('div', 'b');
     renderText(label || msg.text, bubble);
     node.appendChild(bubble);
+    // A copy button for a real ticket number (not the "contoh: ADU-…" example the bot gives when asking for one).
+    var ticket = cls !== 'me' && TICKET_RE.exec(msg.text || '');
+    if (ticket && !/contoh\W*$/i.test(msg.text.slice(Math.max(0, ticket.index - 12), ticket.index))) node.appendChild(copyButton(ticket[0]));
     var time = el('div', 't', msg.createdAt ? timeOf(msg.createdAt) : T.sending);
     node.appendChild(time);
     return node;
@@ -428,8 +455,8 @@
     for (var cid in pending) if (pending[cid].node.parentNode === log) return pending[cid].node;
     return typing;
   }
-  /** Adds stored messages (from the POST answer, the history or the live stream), each once. */
-  function add(list, live) {
+  /** Adds stored messages (from the POST answer, the history or the live stream), each once; returns the first new reply. */
+  function add(list, live, quiet) {
     var firstNew = null;
     for (var i = 0; i < list.length; i++) {
       var msg = list[i];
@@ -456,7 +483,11 @@
     }
     updateBadge();
     renderOptions();
-    if (firstNew && live) revealReply(firstNew);
+    if (firstNew && live && !quiet) {
+      if (sending && !revealFrom) revealFrom = firstNew;
+      reveal(sending ? revealFrom : firstNew);
+    }
+    return firstNew;
   }
   function renderOptions() {
     var old = log.querySelectorAll('.opts');
@@ -489,10 +520,39 @@
   function scrollToEnd() {
     log.scrollTop = log.scrollHeight;
   }
-  /** A long answer is read from its top; a short one just scrolls into view. */
-  function revealReply(node) {
-    if (node.offsetHeight > log.clientHeight - 40) log.scrollTop = node.offsetTop - log.offsetTop - 8;
-    else scrollToEnd();
+  /**
+   * Shows new replies: if everything from the citizen's question down fits, scroll to the end;
+   * otherwise put the question (or the reply itself) at the top, so a long answer is read from its start.
+   */
+  function reveal(node) {
+    if (!node || node.parentNode !== log) { scrollToEnd(); return; }
+    var prev = node.previousElementSibling;
+    var anchor = prev && / me( |$)/.test(prev.className) && prev.offsetHeight < 160 ? prev : node;
+    var top = Math.max(0, anchor.offsetTop - 8);
+    if (log.scrollHeight - top <= log.clientHeight) scrollToEnd();
+    else log.scrollTop = top;
+  }
+  function copyButton(number) {
+    var button = el('button', 'copy', T.copy);
+    button.type = 'button';
+    button.addEventListener('click', function () {
+      var done = function () { button.textContent = T.copied; };
+      var fallback = function () {
+        var area = el('textarea');
+        area.value = number;
+        area.setAttribute('readonly', '');
+        area.style.cssText = 'position:fixed;top:0;left:0;opacity:0';
+        document.body.appendChild(area);
+        area.select();
+        var ok = false;
+        try { ok = document.execCommand('copy'); } catch (e) { ok = false; }
+        document.body.removeChild(area);
+        button.textContent = ok ? T.copied : T.copyFailed;
+      };
+      if (navigator.clipboard && window.isSecureContext) navigator.clipboard.writeText(number).then(done, fallback);
+      else fallback();
+    });
+    return button;
   }
   function updateBadge() {
     badge.hidden = isOpen || unread === 0;
@@ -519,6 +579,7 @@
     if (text.length > MAX_TEXT) { showAlert(T.tooLong); return; }
     showAlert('');
     var cid = retry && retry.text === text ? retry.cid : uuid();
+    revealFrom = null;
     if (label && label !== text) labels[cid] = label;
     var node = buildMessage({ author: 'citizen', text: text }, label);
     node.className += ' pending';
@@ -542,7 +603,10 @@
       retry = null;
       storage('set', ACTIVE_KEY, String(Date.now()));
       setBusy(false);
-      add([data.message].concat(data.replies || []), true);
+      var first = add([data.message].concat(data.replies || []), true, true);
+      renderOptions();
+      reveal(revealFrom || first);
+      revealFrom = null;
       if (!started) { started = true; connect(); }
     }, function (error) {
       setBusy(false);
@@ -627,6 +691,7 @@
 
   function mount() {
     document.body.appendChild(host);
+    renderOptions();
     if (START_OPEN) open();
     // Someone who chatted in the last hours (maybe waiting for an officer) stays live, so a reply shows as a badge.
     else if (session && Date.now() - Number(storage('get', ACTIVE_KEY) || 0) < LIVE_AFTER_CLOSE_MS) start();
