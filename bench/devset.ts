@@ -42,9 +42,12 @@ export function isOutOfScope(item: DevCase): boolean {
   return item.kind === 'fallback';
 }
 
-/** An engine on an in-memory embedded store, seeded from knowledge/: what `ask` runs. */
-export async function createEvaluationEngine(): Promise<{ dispatcher: Dispatcher; store: Store }> {
-  const store = openSqliteStore({ file: ':memory:' });
+/**
+ * An engine on the embedded store seeded from knowledge/: in memory (what
+ * `ask` runs), or on a file when `file` is given (durable, as in production).
+ */
+export async function createEvaluationEngine(options: { file?: string } = {}): Promise<{ dispatcher: Dispatcher; store: Store }> {
+  const store = openSqliteStore({ file: options.file ?? ':memory:' });
   await seedKnowledge(store, loadEntries(), loadOffice('palu'));
   const dispatcher = new Dispatcher(store, new KnowledgeBase(store, loadLanguage(), Infinity), createLogger({ level: 'silent' }));
   return { dispatcher, store };

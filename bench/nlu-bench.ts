@@ -3,7 +3,7 @@
  * labelled message sets, in one process.
  *
  * - siratu: each message is the first message of a new conversation, sent
- *   through `dispatcher.receive()` on the in-memory embedded store (what
+ *   through `dispatcher.receive()` on the embedded store in a temporary file (what
  *   `npm run -s ask` runs). Latency is the full turn, not just the NLU.
  * - nlp.js: `nlp.process('id', text)` of a model trained on the knowledge
  *   base's phrases and the lexicon's intent lists (see ./nlpjs.ts).
@@ -11,9 +11,9 @@
  * Both systems are warmed up with one untimed pass over the set first.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import os from 'node:os';
+import os, { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadEntries, loadLanguage } from '../knowledge/load.js';
@@ -115,7 +115,9 @@ export async function runNluBenchmark(sets: BenchSet[], options: BenchOptions = 
 
   const baseline = await createNlpjsBaseline(entries, language);
   progress(`nlp.js trained: ${baseline.examples.length} examples, ${baseline.intents} intents, ${baseline.trainMs.toFixed(0)} ms`);
-  const { dispatcher, store } = await createEvaluationEngine();
+  // The embedded store on disk, as in production (WAL, checkpoints off the event loop).
+  const dataDir = mkdtempSync(join(tmpdir(), 'siratu-bench-'));
+  const { dispatcher, store } = await createEvaluationEngine({ file: join(dataDir, 'siratu.db') });
 
   const results: SetResult[] = [];
   try {
@@ -136,6 +138,7 @@ export async function runNluBenchmark(sets: BenchSet[], options: BenchOptions = 
     }
   } finally {
     await store.close();
+    rmSync(dataDir, { recursive: true, force: true });
   }
 
   return {
@@ -151,7 +154,7 @@ export async function runNluBenchmark(sets: BenchSet[], options: BenchOptions = 
       warmup,
       repeats,
       siratu:
-        'dispatcher.receive() on an in-memory SQLite store seeded from knowledge/ (as `npm run -s ask`); every message opens a new conversation; latency = full turn',
+        'dispatcher.receive() on the embedded SQLite store in a temporary file, seeded from knowledge/; every message opens a new conversation; latency = full turn (store the message, decide, commit the replies)',
       nlpjs: {
         examples: baseline.examples.length,
         intents: baseline.intents,

@@ -4,6 +4,8 @@
  * transaction). Queried and unique fields are real indexed columns; nested
  * data is JSON text. Dates are stored as epoch milliseconds.
  */
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import type { Entry } from '../../knowledge/schema.js';
 import type { Attachment } from '../types.js';
@@ -379,6 +381,38 @@ function assignments<K extends string>(patch: Partial<Record<K, unknown>>, colum
   return { sets, params };
 }
 
+/**
+ * Copies the write-ahead log back into the database from a worker thread.
+ * SQLite's automatic checkpoint runs inside whichever commit crosses the
+ * threshold, stalling that reply for several milliseconds; a separate
+ * connection on another thread does the same work without blocking the
+ * event loop (a PASSIVE checkpoint never blocks writers). The automatic
+ * checkpoint stays on with a high threshold, as a safety net should the
+ * worker ever stop.
+ */
+function startCheckpointer(file: string, db: Database.Database): { stop(): Promise<void> } {
+  db.pragma('wal_autocheckpoint = 20000');
+  const worker = new Worker(
+    `const { workerData, parentPort } = require('node:worker_threads');
+     const Database = require(workerData.module);
+     const db = new Database(workerData.file);
+     db.pragma('busy_timeout = 5000');
+     const checkpoint = (mode) => { try { db.pragma('wal_checkpoint(' + mode + ')'); } catch {} };
+     const timer = setInterval(() => checkpoint('PASSIVE'), 500);
+     parentPort.on('message', () => { clearInterval(timer); checkpoint('PASSIVE'); db.close(); parentPort.close(); });`,
+    { eval: true, workerData: { file, module: createRequire(import.meta.url).resolve('better-sqlite3') } },
+  );
+  worker.unref();
+  return {
+    async stop() {
+      const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+      worker.ref(); // keep the process alive until the last checkpoint is done
+      worker.postMessage('stop');
+      await exited;
+    },
+  };
+}
+
 function isUniqueViolation(error: unknown): boolean {
   return (error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE';
 }
@@ -388,6 +422,7 @@ export function openSqliteStore(options: { file: string }): Store {
   db.pragma('busy_timeout = 5000');
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
+  const checkpointer = options.file === ':memory:' ? undefined : startCheckpointer(options.file, db);
   db.pragma('foreign_keys = ON');
 
   // Immediate: two processes opening a fresh file at once migrate it once.
@@ -720,6 +755,7 @@ export function openSqliteStore(options: { file: string }): Store {
     },
 
     async close() {
+      await checkpointer?.stop();
       db.close();
     },
   };
