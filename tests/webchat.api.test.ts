@@ -1,7 +1,8 @@
 /**
  * The web chat API against the real app (real store, real engine, real
  * HTTP): sessions, validation errors, answers, idempotent retries, history,
- * the live stream and its resumption, CORS, and the widget's size.
+ * the live stream and its resumption, photo and PDF attachments (upload,
+ * ticket, who may read them back), CORS, and the widget's size.
  */
 import { senderIdOf } from '../channels/webchat/session.js';
 import { randomUUID } from 'node:crypto';
@@ -10,7 +11,7 @@ import { gzipSync } from 'node:zlib';
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
 import { publicDir } from '../channels/webchat/static.js';
 import type { WebMessage } from '../channels/webchat/encode.js';
-import { readEvents, startApp, type RunningApp } from './helpers/webchat.js';
+import { makePng, readEvents, startApp, type RunningApp } from './helpers/webchat.js';
 
 let server: RunningApp;
 let base: string;
@@ -292,6 +293,174 @@ describe('GET /webchat/api/events (Server-Sent Events)', () => {
     const res = await fetch(`${base}/webchat/api/events`);
     expect(res.status).toBe(400);
     expectError(await res.json(), 'invalid_session');
+  });
+});
+
+describe('attachments: POST /webchat/api/attachments and GET /webchat/api/files/:key', () => {
+  /** A small real PNG: a 12×8 gradient. */
+  const png = makePng(12, 8, (x, y) => [x * 20, y * 30, 200]);
+
+  interface Upload {
+    file?: { data: Buffer; name: string; type: string };
+    text?: string;
+    clientMessageId?: string;
+    extra?: (form: FormData) => void;
+  }
+
+  async function upload(session: string, { file, text, clientMessageId = randomUUID(), extra }: Upload) {
+    const form = new FormData();
+    if (text !== undefined) form.append('text', text);
+    if (clientMessageId) form.append('clientMessageId', clientMessageId);
+    if (file) form.append('file', new Blob([new Uint8Array(file.data)], { type: file.type }), file.name);
+    extra?.(form);
+    const res = await fetch(`${base}/webchat/api/attachments`, { method: 'POST', headers: { 'X-Siratu-Session': session }, body: form });
+    return { status: res.status, body: (await res.json()) as PostResult['body'] };
+  }
+
+  const getFile = (url: string, session?: string, viaQuery = false) =>
+    fetch(`${base}/webchat/api/${url}${viaQuery && session ? `?session=${session}` : ''}`, { headers: session && !viaQuery ? { 'X-Siratu-Session': session } : {} });
+
+  it('a photo sent during a complaint is kept with the ticket, and its sender can read it back with safe headers', async () => {
+    const session = await newSession();
+    await ask(session, 'mau buat pengaduan');
+    const category = await ask(session, '1');
+    expect(category.replies.at(-1)!.text).toMatch(/Ceritakan/);
+
+    const sent = await upload(session, { file: { data: png, name: 'bukti antrean.png', type: 'image/png' } });
+    expect(sent.status).toBe(200);
+    expect(sent.body.duplicate).toBe(false);
+    expect(sent.body.message).toMatchObject({ author: 'citizen', direction: 'in', text: '' });
+    expect(sent.body.message.attachments).toEqual([{ kind: 'image', fileName: 'bukti antrean.png', mimeType: 'image/png', size: png.length, url: expect.stringMatching(/^files\/[A-Za-z0-9_-]+$/) }]);
+    expect(sent.body.replies[0]!.text).toMatch(/Lampiran diterima \(1 berkas\)/);
+    const { url } = sent.body.message.attachments[0]!;
+
+    await ask(session, 'Petugas loket minta uang tambahan supaya KTP cepat jadi, ini foto antreannya.');
+    await ask(session, 'lewati');
+    await ask(session, 'lewati');
+    const confirm = await ask(session, 'lewati');
+    expect(confirm.replies.at(-1)!.text).toMatch(/Lampiran: 1 berkas/);
+    const filed = await ask(session, 'ya');
+    const number = filed.replies.at(-1)!.text.match(/ADU-\d{4}-\d{6}/)![0];
+
+    const ticket = (await server.app.store.tickets.byNumber(number))!;
+    const key = url.slice('files/'.length);
+    expect(ticket.attachments).toEqual([{ kind: 'image', key, fileName: 'bukti antrean.png', mimeType: 'image/png', size: png.length }]);
+
+    for (const viaQuery of [false, true]) {
+      const res = await getFile(url, session, viaQuery);
+      expect(res.status).toBe(200);
+      expect(Buffer.from(await res.arrayBuffer()).equals(png)).toBe(true);
+      expect(res.headers.get('content-type')).toBe('image/png');
+      expect(res.headers.get('content-disposition')).toMatch(/^inline; filename="bukti antrean\.png"/);
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(res.headers.get('cache-control')).toBe('private, max-age=3600');
+      expect(res.headers.get('content-security-policy')).toMatch(/^default-src 'none'/);
+      expect(res.headers.get('content-security-policy')).not.toMatch(/script-src/);
+    }
+
+    // The history carries the attachment too.
+    const stored = (await history(session)).find((m) => m.id === sent.body.message.id)!;
+    expect(stored.attachments).toEqual(sent.body.message.attachments);
+
+    // Right after filing, another photo joins the ticket.
+    const later = await upload(session, { file: { data: png, name: 'IMG_2041.PNG', type: 'image/png' } });
+    expect(later.body.replies[0]!.text).toContain(`Lampiran sudah ditambahkan ke pengaduan *${number}*`);
+    expect((await server.app.store.tickets.byNumber(number))!.attachments).toHaveLength(2);
+
+    // Anyone else gets the same 404 as for a key that does not exist: keys cannot be probed.
+    const stranger = await getFile(url, await newSession());
+    expect(stranger.status).toBe(404);
+    const strangerBody = await stranger.json();
+    expectError(strangerBody, 'file_not_found');
+    const missing = await getFile('files/01JZZZZZZZZZZZZZZZZZZZZZZZ', session);
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toEqual(strangerBody);
+    expect((await getFile('files/..%2F..%2Fetc', session)).status).toBe(404);
+    expect((await getFile(url)).status).toBe(400);
+  });
+
+  it('sends the caption as the message text; a retry with the same clientMessageId stores nothing twice', async () => {
+    const session = await newSession();
+    const clientMessageId = randomUUID();
+    const pdf = Buffer.from('%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n');
+    const first = await upload(session, { file: { data: pdf, name: 'C:\\Users\\ani\\surat "pindah".pdf', type: 'application/pdf' }, text: 'surat pindah saya', clientMessageId });
+    expect(first.status).toBe(200);
+    expect(first.body.message.text).toBe('surat pindah saya');
+    expect(first.body.message.attachments[0]).toMatchObject({ kind: 'document', mimeType: 'application/pdf', fileName: 'surat _pindah_.pdf', size: pdf.length });
+    expect(first.body.replies.length).toBeGreaterThan(0);
+
+    const retried = await upload(session, { file: { data: pdf, name: 'surat.pdf', type: 'application/pdf' }, text: 'surat pindah saya', clientMessageId });
+    expect(retried.status).toBe(200);
+    expect(retried.body.duplicate).toBe(true);
+    expect(retried.body.message.id).toBe(first.body.message.id);
+    expect(retried.body.message.attachments).toEqual(first.body.message.attachments);
+    expect(retried.body.replies.map((r) => r.id)).toEqual(first.body.replies.map((r) => r.id));
+    expect((await history(session)).filter((m) => m.author === 'citizen')).toHaveLength(1);
+
+    const res = await getFile(first.body.message.attachments[0]!.url, session);
+    expect(res.headers.get('content-type')).toBe('application/pdf');
+    // The quote cannot break out of the header; the exact name is in filename*.
+    expect(res.headers.get('content-disposition')).toBe(`inline; filename="surat _pindah_.pdf"; filename*=UTF-8''surat%20_pindah_.pdf`);
+  });
+
+  it('cuts long names to 100 characters and drops any path', async () => {
+    const session = await newSession();
+    const sent = await upload(session, { file: { data: png, name: `../../etc/${'foto-ktp-'.repeat(20)}.png`, type: 'image/png' } });
+    const { fileName } = sent.body.message.attachments[0]!;
+    expect(fileName.length).toBeLessThanOrEqual(100);
+    expect(fileName).toMatch(/^foto-ktp-.*\.png$/);
+    expect(sent.body.replies[0]!.text).toMatch(/berkas Anda sudah kami terima/); // a photo outside any flow still gets a reply
+  });
+
+  it('refuses a text file renamed .png (415), a file over 5 MB (413), no file (400), with clear messages', async () => {
+    const session = await newSession();
+    const fake = await upload(session, { file: { data: Buffer.from('ini bukan gambar, cuma teks biasa\n'), name: 'foto.png', type: 'image/png' } });
+    expect(fake.status).toBe(415);
+    expectError(fake.body, 'unsupported_file_type');
+    expect((fake.body as unknown as { message: string }).message).toMatch(/JPG.*PDF/);
+
+    const svg = await upload(session, { file: { data: Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'), name: 'x.svg', type: 'image/svg+xml' } });
+    expect(svg.status).toBe(415);
+    // PNG bytes declared as something else that is not allowed are refused as well.
+    expect((await upload(session, { file: { data: png, name: 'x.html', type: 'text/html' } })).status).toBe(415);
+
+    const big = Buffer.alloc(5 * 1024 * 1024 + 1, 0);
+    png.copy(big);
+    const large = await upload(session, { file: { data: big, name: 'besar.png', type: 'image/png' } });
+    expect(large.status).toBe(413);
+    expectError(large.body, 'file_too_large');
+    expect((large.body as unknown as { message: string }).message).toMatch(/5 MB/);
+
+    const none = await upload(session, { text: 'ini fotonya' });
+    expect(none.status).toBe(400);
+    expectError(none.body, 'file_required');
+
+    const noId = await upload(session, { file: { data: png, name: 'a.png', type: 'image/png' }, clientMessageId: '' });
+    expect(noId.status).toBe(400);
+    expectError(noId.body, 'invalid_client_message_id');
+
+    const longCaption = await upload(session, { file: { data: png, name: 'a.png', type: 'image/png' }, text: 'a'.repeat(1001) });
+    expect(longCaption.status).toBe(400);
+    expectError(longCaption.body, 'caption_too_long');
+
+    const twoFiles = await upload(session, { file: { data: png, name: 'a.png', type: 'image/png' }, extra: (form) => form.append('file', new Blob([new Uint8Array(png)], { type: 'image/png' }), 'b.png') });
+    expect(twoFiles.status).toBe(400);
+    expectError(twoFiles.body, 'invalid_upload');
+
+    const json = await fetch(`${base}/webchat/api/attachments`, { method: 'POST', headers: { 'X-Siratu-Session': session, 'Content-Type': 'application/json' }, body: '{}' });
+    expect(json.status).toBe(415);
+    expectError(await json.json(), 'not_multipart');
+
+    // Nothing of it reached the chat.
+    expect(await history(session)).toEqual([]);
+  });
+
+  it('shares the message rate limit', async () => {
+    const session = await newSession();
+    for (let i = 0; i < 30; i++) await post(session, { text: `halo ${i}`, clientMessageId: randomUUID() });
+    const limited = await upload(session, { file: { data: png, name: 'a.png', type: 'image/png' } });
+    expect(limited.status).toBe(429);
+    expectError(limited.body, 'rate_limited');
   });
 });
 

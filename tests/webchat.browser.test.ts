@@ -2,7 +2,8 @@
  * The widget in a real Chromium on a cheap phone's screen (360×740): the
  * demo page, a question with a checklist, the menu by tapping, a complaint
  * filed end to end, history after a reload, an officer's reply arriving
- * live, a network failure, and HTML in a message staying text.
+ * live, a network failure, HTML in a message staying text, and a photo
+ * attached to a complaint.
  * Screenshots go to tests/artifacts/ (gitignored) for a person to look at.
  */
 import { senderIdOf } from '../channels/webchat/session.js';
@@ -10,7 +11,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { startApp, type RunningApp } from './helpers/webchat.js';
+import { makePng, startApp, type RunningApp } from './helpers/webchat.js';
 
 const ARTIFACTS = join(process.cwd(), 'tests', 'artifacts');
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -246,6 +247,119 @@ describe('web chat widget on a 360 px phone', () => {
     expect(await alert.isVisible()).toBe(false);
   });
 
+  it('attaches a photo to a complaint: thumbnail in the bubble at once, the caption as the story, the ticket keeps it', async () => {
+    // A "photo" of a paper form on a desk: 320×240, built byte by byte.
+    const photo = makePng(320, 240, (x, y) => {
+      const onPaper = x >= 48 && x < 272 && y >= 20 && y < 224;
+      if (!onPaper) return [128 + ((x + y) % 24), 92 + ((x * 3) % 10), 60];
+      if (y >= 28 && y < 46) return [10, 88, 168]; // blue letterhead
+      const line = (y - 60) % 18 < 4 && y >= 60 && y < 210 && x >= 64 && x < (y % 36 < 18 ? 256 : 210);
+      return line ? [120, 128, 136] : [250, 250, 246];
+    });
+    const fileInput = page.locator('[data-siratu] input[type=file]');
+    const input = page.locator('[data-siratu] textarea');
+    const alert = page.locator('[data-siratu] .alert');
+
+    const clip = page.locator('[data-siratu] .clip');
+    expect(await clip.getAttribute('aria-label')).toBe('Lampirkan foto atau dokumen');
+    const clipBox = (await clip.boundingBox())!;
+    expect(Math.min(clipBox.width, clipBox.height)).toBeGreaterThanOrEqual(44);
+    expect(clipBox.x + clipBox.width).toBeLessThanOrEqual((await input.boundingBox())!.x); // left of the input
+    expect(await fileInput.getAttribute('accept')).toBe('image/*,application/pdf');
+    expect(await fileInput.getAttribute('capture')).toBeNull(); // the gallery stays available on phones
+
+    await type('mau buat pengaduan');
+    await lastBot().filter({ hasText: /tentang apa/ }).waitFor();
+    await type('2');
+    await lastBot().filter({ hasText: /Ceritakan/ }).waitFor();
+
+    // Refused in the browser, before any upload: too big, wrong type. What was typed stays.
+    const story = 'Petugas loket minta uang tambahan supaya KTP cepat jadi. Ini foto formulirnya.';
+    await input.fill(story);
+    await fileInput.setInputFiles({ name: 'video.png', mimeType: 'image/png', buffer: Buffer.alloc(5 * 1024 * 1024 + 10) });
+    expect(await alert.textContent()).toMatch(/terlalu besar.*5 MB/);
+    await fileInput.setInputFiles({ name: 'catatan.txt', mimeType: 'text/plain', buffer: Buffer.from('halo') });
+    expect(await alert.textContent()).toMatch(/Jenis berkas ini tidak bisa dikirim/);
+    // Refused by the server (the bytes are not an image although the name says so).
+    await fileInput.setInputFiles({ name: 'foto.png', mimeType: 'image/png', buffer: Buffer.from('bukan gambar sama sekali') });
+    expect(await until(() => alert.textContent(), (text) => /JPG, PNG/.test(text ?? ''))).toMatch(/Kirim foto \(JPG, PNG, WebP, GIF\) atau dokumen PDF/);
+    expect(await input.inputValue()).toBe(story);
+    expect(await page.locator('[data-siratu] .m.me', { hasText: 'foto.png' }).count()).toBe(0);
+    await shot('10a-attachment-refused');
+
+    // The real photo: the bubble shows at once, pending, with the thumbnail and the name.
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    await page.route('**/webchat/api/attachments', async (route) => {
+      await released;
+      await route.continue();
+    });
+    await fileInput.setInputFiles({ name: 'formulir-loket.png', mimeType: 'image/png', buffer: photo });
+    const mine = page.locator('[data-siratu] .m.me').last();
+    await page.locator('[data-siratu] .m.me.pending').waitFor();
+    expect(await mine.locator('.fn').textContent()).toBe('formulir-loket.png');
+    expect(await mine.locator('.fn svg').count()).toBe(1); // the paperclip
+    expect(await mine.textContent()).toContain(story);
+    expect(await mine.locator('.t').textContent()).toBe('mengirim…');
+    expect(await page.locator('[data-siratu] .clip').isDisabled()).toBe(true);
+    expect(await alert.isVisible()).toBe(false);
+    expect(await input.inputValue()).toBe('');
+    release();
+    await page.locator('[data-siratu] .m.me.pending').waitFor({ state: 'detached' });
+    await page.unroute('**/webchat/api/attachments');
+    await lastBot().filter({ hasText: /kecamatan atau kelurahan/ }).waitFor();
+
+    const thumb = mine.locator('img.thumb');
+    expect(await thumb.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBe(320);
+    const thumbBox = (await thumb.boundingBox())!;
+    expect(thumbBox.width).toBeLessThanOrEqual(200);
+    expect(thumbBox.height).toBeGreaterThan(100);
+    expect(await inView(thumb)).toBe(true);
+    // Tapping the thumbnail opens the stored photo in a new tab.
+    const href = (await mine.locator('a.ph').getAttribute('href'))!;
+    expect(href).toMatch(/\/webchat\/api\/files\/[A-Za-z0-9_-]+\?session=/);
+    expect(await mine.locator('a.ph').getAttribute('target')).toBe('_blank');
+    await shot('10-attachment');
+
+    await option('Lewati').tap();
+    await lastBot().filter({ hasText: /nama/i }).waitFor();
+    await option('Lewati').tap();
+    await lastBot().filter({ hasText: /Nomor HP/ }).waitFor();
+    await option('Lewati').tap();
+    await lastBot().filter({ hasText: /Lampiran: 1 berkas/ }).waitFor();
+    await option('Ya, kirim').tap();
+    await lastBot().filter({ hasText: TICKET }).waitFor();
+    const number = (await lastBot().textContent())!.match(TICKET)![0];
+    const ticket = (await server.app.store.tickets.byNumber(number))!;
+    expect(ticket.description).toBe(story);
+    expect(ticket.attachments).toEqual([{ kind: 'image', key: expect.any(String), fileName: 'formulir-loket.png', mimeType: 'image/png', size: photo.length }]);
+    expect(href).toContain(ticket.attachments[0]!.key);
+    await shot('10b-attachment-ticket');
+
+    // A PDF sent right after filing joins the ticket, and shows as a link with its name and size.
+    const pdf = Buffer.concat([Buffer.from('%PDF-1.4\n'), Buffer.alloc(3000, 0x20), Buffer.from('\n%%EOF\n')]);
+    await fileInput.setInputFiles({ name: 'Surat pernyataan.pdf', mimeType: 'application/pdf', buffer: pdf });
+    await lastBot().filter({ hasText: `Lampiran sudah ditambahkan ke pengaduan ${number}` }).waitFor();
+    const doc = page.locator('[data-siratu] .m.me').last().locator('a.fn');
+    expect(await doc.textContent()).toBe('Surat pernyataan.pdf (3 KB)');
+    expect(await doc.getAttribute('href')).toMatch(/\/webchat\/api\/files\/[A-Za-z0-9_-]+\?session=/);
+    expect((await doc.boundingBox())!.height).toBeGreaterThanOrEqual(40);
+    expect((await server.app.store.tickets.byNumber(number))!.attachments.map((a) => a.mimeType)).toEqual(['image/png', 'application/pdf']);
+    await shot('10c-attachment-pdf');
+
+    // Another tab shows it from the history, loaded from the server; the full-size view is the photo itself, nothing else.
+    const other = await context.newPage();
+    await other.goto(`${server.base}/`);
+    const fromHistory = other.locator('[data-siratu] .m.me img.thumb').last();
+    await fromHistory.waitFor();
+    expect(await until(() => fromHistory.evaluate((img: HTMLImageElement) => img.naturalWidth), (width) => width === 320)).toBe(320);
+    const full = await other.goto(href);
+    expect(full!.headers()['content-type']).toBe('image/png');
+    expect(full!.headers()['content-security-policy']).toMatch(/^default-src 'none'/);
+    expect(await other.evaluate(() => document.images[0]?.naturalWidth)).toBe(320);
+    await other.close();
+  });
+
   it('closing the chat on the phone shows the demo page and a round chat button', async () => {
     await page.locator('[data-siratu] .x').tap();
     expect(await panel().isVisible()).toBe(false);
@@ -265,7 +379,7 @@ describe('web chat widget on a 360 px phone', () => {
     await desktop.goto(`${server.base}/`);
     const box = (await desktop.locator('[data-siratu] .panel').boundingBox())!;
     expect(box.width).toBeLessThan(420);
-    await desktop.locator('[data-siratu] .m.bot', { hasText: TICKET }).waitFor();
+    await desktop.locator('[data-siratu] .m.bot', { hasText: TICKET }).last().waitFor();
     await desktop.screenshot({ path: join(ARTIFACTS, 'webchat-8-desktop.png') });
     await desktop.locator('[data-siratu] .x').click();
     expect(await desktop.locator('[data-siratu] .panel').isVisible()).toBe(false);

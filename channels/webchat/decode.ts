@@ -4,7 +4,8 @@
  * the engine's business.
  */
 import { MAX_TEXT_LENGTH } from '../../bot/dispatcher.js';
-import type { Inbound } from '../../bot/types.js';
+import type { Attachment, Inbound } from '../../bot/types.js';
+import { ACCEPTED_TYPES, MAX_CAPTION_LENGTH, fileType, safeFileName } from './attachments.js';
 import type { ErrorCode } from './errors.js';
 import { senderIdOf, sessionTag } from './session.js';
 
@@ -30,6 +31,53 @@ export function decodeMessage(session: string, body: unknown): Decoded {
       platformMessageId: `${sessionTag(session)}:${clientMessageId}`,
     },
   };
+}
+
+export interface DecodedUpload {
+  /** The message without its attachment: the file gets its key once stored. */
+  inbound: Inbound;
+  data: Buffer;
+  meta: { fileName: string; mimeType: string };
+  kind: Attachment['kind'];
+}
+
+/**
+ * POST /api/attachments multipart fields (`text`, `clientMessageId`) and
+ * file → what to store and the Inbound to hand on. The file's type comes
+ * from its bytes; its name loses any path and is cut to 100 characters.
+ */
+export function decodeUpload(
+  session: string,
+  body: Record<string, unknown>,
+  file: { buffer: Buffer; originalname?: string; mimetype?: string } | undefined,
+): { ok: true; upload: DecodedUpload } | { ok: false; error: ErrorCode } {
+  if (!file || file.buffer.length === 0) return { ok: false, error: 'file_required' };
+  const { text = '', clientMessageId } = body;
+  if (typeof text !== 'string') return { ok: false, error: 'invalid_upload' };
+  if (text.length > MAX_CAPTION_LENGTH) return { ok: false, error: 'caption_too_long' };
+  if (typeof clientMessageId !== 'string' || !CLIENT_MESSAGE_ID.test(clientMessageId)) return { ok: false, error: 'invalid_client_message_id' };
+  const type = fileType(file.buffer, file.mimetype);
+  if (!type) return { ok: false, error: 'unsupported_file_type' };
+  return {
+    ok: true,
+    upload: {
+      inbound: {
+        channel: 'web',
+        senderId: senderIdOf(session),
+        text: text.trim(),
+        platformMessageId: `${sessionTag(session)}:${clientMessageId}`,
+      },
+      data: file.buffer,
+      meta: { fileName: safeFileName(file.originalname, type), mimeType: type },
+      kind: ACCEPTED_TYPES[type].kind,
+    },
+  };
+}
+
+/** The stored upload as the engine's Inbound, with its one attachment. */
+export function uploadInbound(upload: DecodedUpload, key: string): Inbound {
+  const attachment: Attachment = { kind: upload.kind, key, fileName: upload.meta.fileName, mimeType: upload.meta.mimeType, size: upload.data.length };
+  return { ...upload.inbound, attachments: [attachment] };
 }
 
 /** The browser's own id back from a stored `platformMessageId` (see sessionTag). */

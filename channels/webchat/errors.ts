@@ -5,6 +5,7 @@
  */
 import type { Response } from 'express';
 import { MAX_TEXT_LENGTH } from '../../bot/dispatcher.js';
+import { MAX_CAPTION_LENGTH, MAX_FILE_BYTES } from './attachments.js';
 
 export const BODY_LIMIT = '16kb';
 
@@ -53,6 +54,41 @@ const ERRORS = {
     status: 413,
     message: 'Pesan terlalu besar (paling banyak 16 KB). Silakan persingkat.',
     messageEn: `The request body is larger than ${BODY_LIMIT}.`,
+  },
+  not_multipart: {
+    status: 415,
+    message: 'Berkas harus dikirim lewat formulir unggah. Muat ulang halaman lalu coba lagi.',
+    messageEn: 'Send Content-Type: multipart/form-data with the file in the field `file`, plus `clientMessageId` and an optional `text` caption.',
+  },
+  invalid_upload: {
+    status: 400,
+    message: 'Berkas tidak bisa dibaca. Kirim satu foto atau dokumen saja, lalu coba lagi.',
+    messageEn: 'Malformed upload: send exactly one file in the multipart field `file`, a string `clientMessageId` and optionally a string `text`, nothing else.',
+  },
+  file_required: {
+    status: 400,
+    message: 'Belum ada berkas yang dipilih. Pilih foto atau dokumen PDF, lalu kirim lagi.',
+    messageEn: 'No file: send it (not empty) in the multipart field `file`.',
+  },
+  file_too_large: {
+    status: 413,
+    message: `Berkas terlalu besar (paling banyak ${MAX_FILE_BYTES / 1024 / 1024} MB). Kirim foto dengan ukuran lebih kecil, atau potong/perkecil dulu.`,
+    messageEn: `The file is larger than ${MAX_FILE_BYTES / 1024 / 1024} MB (${MAX_FILE_BYTES} bytes).`,
+  },
+  unsupported_file_type: {
+    status: 415,
+    message: 'Jenis berkas ini tidak bisa dikirim. Kirim foto (JPG, PNG, WebP, GIF) atau dokumen PDF.',
+    messageEn: 'Only JPEG, PNG, WebP and GIF images and PDF documents are accepted. The type is read from the file content, not from its name or declared type.',
+  },
+  caption_too_long: {
+    status: 400,
+    message: `Keterangan berkas terlalu panjang (paling banyak ${MAX_CAPTION_LENGTH} huruf). Silakan persingkat.`,
+    messageEn: `\`text\` (the caption) must be at most ${MAX_CAPTION_LENGTH} characters.`,
+  },
+  file_not_found: {
+    status: 404,
+    message: 'Berkas tidak ditemukan.',
+    messageEn: 'No such file in this chat: a file is served only to the session whose chat sent or received it.',
   },
   origin_not_allowed: {
     status: 403,

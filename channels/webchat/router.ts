@@ -11,12 +11,15 @@
  * Endpoints, mounted under /webchat:
  *   POST /api/session            → 201 {session}: a new random session id
  *   POST /api/messages           {text, clientMessageId} → {message, replies, duplicate}
+ *   POST /api/attachments        multipart: file (JPEG/PNG/WebP/GIF/PDF, ≤ 5 MB), clientMessageId,
+ *                                optional text (caption, ≤ 1000) → like POST /messages
+ *   GET  /api/files/:key         a file, only to the session whose chat sent or received it
  *   GET  /api/messages?after=ID  → {messages}: the contact's history, oldest first (max 200)
  *   GET  /api/events             → text/event-stream of every new message of the contact
  *   GET  /api/info               → {botName, office}: what the widget header shows
  *   GET  /widget.js              → the widget (one script tag embeds it)
  * Every /api call except session and info names the session in the
- * X-Siratu-Session header (or ?session= for EventSource).
+ * X-Siratu-Session header (or ?session= for EventSource and <img src>).
  */
 import express, { Router, type ErrorRequestHandler, type RequestHandler } from 'express';
 import type { Dispatcher } from '../../bot/dispatcher.js';
@@ -25,8 +28,9 @@ import type { Logger } from '../../bot/log.js';
 import type { Message, Store } from '../../bot/store/types.js';
 import { BOT_NAME } from '../../bot/texts.js';
 import type { OfficeProfile } from '../../knowledge/schema.js';
+import { FILE_KEY, fileHeaders, readUpload } from './attachments.js';
 import { corsPolicy } from './cors.js';
-import { decodeAfter, decodeMessage } from './decode.js';
+import { decodeAfter, decodeMessage, decodeUpload, uploadInbound } from './decode.js';
 import { encodeMessage } from './encode.js';
 import { BODY_LIMIT, sendError } from './errors.js';
 import { RateLimiter, type Limit } from './limits.js';
@@ -110,6 +114,45 @@ export function webchatChannel(deps: WebchatDeps): Router {
     res.json({ message: encodeMessage(result.message), replies: replies.map(encodeMessage), duplicate: result.duplicate });
   });
 
+  api.post('/attachments', requireSession, async (req, res) => {
+    const session = readSession(req)!;
+    // Counted before the body is read: up to 5 MB each, a flood must stop at the door.
+    const wait = messageLimiter.hit(session);
+    if (wait > 0) return sendError(res, 'rate_limited', { retryAfterSeconds: wait });
+    // 1. decode
+    const parsed = await readUpload(req, res);
+    if (!parsed.ok) return sendError(res, parsed.error);
+    const decoded = decodeUpload(session, parsed.body, parsed.file);
+    if (!decoded.ok) return sendError(res, decoded.error);
+    const { upload } = decoded;
+    // A retried upload (same clientMessageId) is answered from what the first one stored, without storing the file again.
+    const contact = await store.contacts.upsert('web', upload.inbound.senderId);
+    const earlier = await findInHistory(store, contact.id, (message) => message.platformMessageId === upload.inbound.platformMessageId);
+    if (earlier) {
+      const replies = await repliesTo(store, earlier);
+      return void res.json({ message: encodeMessage(earlier), replies: replies.map(encodeMessage), duplicate: true });
+    }
+    // 2. store the bytes, hand the message to the dispatcher
+    const key = await store.files.put(upload.data, upload.meta);
+    const result = await dispatcher.receive(uploadInbound(upload, key));
+    const replies = result.duplicate ? await repliesTo(store, result.message) : result.replies;
+    // 3. encode
+    res.json({ message: encodeMessage(result.message), replies: replies.map(encodeMessage), duplicate: result.duplicate });
+  });
+
+  api.get('/files/:key', async (req, res) => {
+    const key = req.params.key;
+    const found = await contactOf(req, res);
+    if (!found) return;
+    // Unknown key and someone else's key get the same answer, so keys cannot be probed.
+    if (!FILE_KEY.test(key)) return sendError(res, 'file_not_found');
+    const carrier = await findInHistory(store, found.contact.id, (message) => (message.attachments ?? []).some((attachment) => attachment.key === key));
+    const file = carrier ? await store.files.get(key) : null;
+    if (!file) return sendError(res, 'file_not_found');
+    res.set(fileHeaders(file));
+    res.send(file.data);
+  });
+
   api.get('/messages', async (req, res) => {
     const after = decodeAfter(req.query.after);
     if (after === null) return sendError(res, 'invalid_after');
@@ -156,6 +199,19 @@ export function webchatDemoPage(): RequestHandler {
 async function repliesTo(store: Store, message: Message): Promise<Message[]> {
   const after = await store.messages.listForContact(message.contactId, { afterId: message.id, limit: 50 });
   return after.filter((reply) => reply.replyTo === message.id);
+}
+
+/** The first message of the contact's history (oldest first, at most 10,000 looked at) that matches. */
+async function findInHistory(store: Store, contactId: string, match: (message: Message) => boolean): Promise<Message | undefined> {
+  let cursor: string | undefined;
+  for (let pages = 0; pages < 50; pages++) {
+    const page = await store.messages.listForContact(contactId, { afterId: cursor, limit: HISTORY_LIMIT });
+    const hit = page.find(match);
+    if (hit) return hit;
+    if (page.length < HISTORY_LIMIT) return undefined;
+    cursor = page.at(-1)!.id;
+  }
+  return undefined;
 }
 
 /**

@@ -21,6 +21,9 @@
   var ACTIVE_KEY = 'siratu.active@' + BASE;
   var LIVE_AFTER_CLOSE_MS = 2 * 60 * 60 * 1000;
   var MAX_TEXT = 4000;
+  var MAX_CAPTION = 1000;
+  var MAX_FILE = 5 * 1024 * 1024;
+  var FILE_TYPES = /^(image\/(jpeg|png|webp|gif)|application\/pdf)$/;
 
   var T = {
     open: 'Buka chat ' + TITLE,
@@ -44,12 +47,18 @@
         'Tulis pertanyaan Anda di bawah, atau ketuk salah satu pilihan ini:';
     },
     offline: 'Pesan belum terkirim: koneksi internet terputus. Periksa internet Anda, lalu tekan Kirim lagi.',
+    offlineFile: 'Berkas belum terkirim: koneksi internet terputus. Periksa internet Anda, lalu lampirkan lagi.',
     server: 'Maaf, server sedang gangguan. Pesan Anda belum terkirim, coba lagi sebentar lagi.',
     historyFailed: 'Riwayat chat belum bisa dimuat. Periksa koneksi internet Anda.',
     tooLong: 'Pesan terlalu panjang (paling banyak 4000 huruf). Silakan persingkat.',
     copy: 'Salin nomor pengaduan',
     copied: 'Nomor sudah disalin ✓',
-    copyFailed: 'Tekan lama nomornya untuk menyalin'
+    copyFailed: 'Tekan lama nomornya untuk menyalin',
+    attach: 'Lampirkan foto atau dokumen',
+    openPhoto: 'Buka foto ukuran penuh',
+    fileTooBig: 'Berkas terlalu besar (paling banyak 5 MB). Kirim foto dengan ukuran lebih kecil.',
+    fileType: 'Jenis berkas ini tidak bisa dikirim. Kirim foto (JPG, PNG, WebP, GIF) atau dokumen PDF.',
+    captionTooLong: 'Keterangan berkas terlalu panjang (paling banyak 1000 huruf). Silakan persingkat.'
   };
   var STARTERS = [
     { label: 'Lihat menu layanan', value: 'menu' },
@@ -120,16 +129,26 @@
     '.in{flex:1;min-width:0;min-height:44px;max-height:120px;padding:10px 14px;border:1px solid #8a949e;border-radius:22px;resize:none;background:#fff;font-size:16px;line-height:1.4;overflow-y:auto}',
     '.in::placeholder{color:#68737d;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}',
     '.in:focus{border-color:#0a58a8;outline:0;box-shadow:0 0 0 1px #0a58a8}',
+    '.clip{flex:none;width:44px;height:44px;border:0;border-radius:50%;background:transparent;color:#0a58a8;display:flex;align-items:center;justify-content:center;padding:0}',
+    '.clip svg{width:26px;height:26px}',
+    '.clip:hover{background:#e8f1fb}',
+    '.clip:disabled{color:#9aa5b1;cursor:default}',
+    '.ph{display:block;margin:1px 0 4px}',
+    '.thumb{display:block;width:200px;max-width:100%;height:auto;min-height:60px;max-height:220px;object-fit:cover;border-radius:10px;background:#dfe3e8}',
+    '.fn{display:flex;align-items:center;gap:4px;font-size:14px;line-height:1.35;margin:0 0 2px}',
+    'a.fn{min-height:40px;font-size:15px;font-weight:600}',
+    '.pc{flex:none;display:flex}.pc svg{width:17px;height:17px}',
     '.send{flex:none;width:44px;height:44px;border:0;border-radius:50%;background:#0a58a8;color:#fff;display:flex;align-items:center;justify-content:center;padding:0}',
     '.send svg{width:22px;height:22px}',
     '.send:disabled{background:#9aa5b1;cursor:default}',
     '[hidden]{display:none!important}',
-    '@media (max-width:480px){.panel{top:0;left:0;right:0;bottom:auto;width:100%;height:100%;max-height:none;border-radius:0}.open .fab{display:none}.b,.opts{max-width:92%}.opts{width:92%}}'
+    '@media (max-width:480px){.panel{top:0;left:0;right:0;bottom:auto;width:100%;height:100%;max-height:none;border-radius:0}.open .fab{display:none}.typed .menu{display:none}.b,.opts{max-width:92%}.opts{width:92%}}'
   ].join('\n');
 
   var ICON_CHAT = '<svg viewBox="0 0 24 24" aria-hidden="true"><path fill="currentColor" d="M12 3C6.5 3 2 6.6 2 11c0 2.1 1 4 2.7 5.4L4 21l4.6-2.4c1.1.3 2.2.4 3.4.4 5.5 0 10-3.6 10-8s-4.5-8-10-8z"/></svg>';
   var ICON_CLOSE = '<svg viewBox="0 0 24 24" aria-hidden="true"><path fill="none" stroke="currentColor" stroke-width="2.6" stroke-linecap="round" d="M6 6l12 12M18 6L6 18"/></svg>';
   var ICON_SEND = '<svg viewBox="0 0 24 24" aria-hidden="true"><path fill="currentColor" d="M3.4 20.4l17.45-7.48a1 1 0 000-1.84L3.4 3.6a.99.99 0 00-1.39.91L2 9.12c0 .5.37.93.87.99L17 12 2.87 13.88c-.5.07-.87.5-.87 1l.01 4.61c0 .71.73 1.2 1.39.91z"/></svg>';
+  var ICON_CLIP = '<svg viewBox="0 0 24 24" aria-hidden="true"><path fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" d="M20.5 11.2l-8.3 8.3a5.2 5.2 0 01-7.4-7.4l8.7-8.7a3.5 3.5 0 015 5l-8.7 8.7a1.7 1.7 0 01-2.5-2.5l8-8"/></svg>';
   var ICON_MENU = '<svg viewBox="0 0 24 24" aria-hidden="true"><path fill="none" stroke="currentColor" stroke-width="2.6" stroke-linecap="round" d="M4 6h16M4 12h16M4 18h16"/></svg>';
 
   // ---------------------------------------------------------------- helpers
@@ -296,6 +315,17 @@
   menuBtn.setAttribute('aria-label', T.menuLabel);
   menuBtn.innerHTML = ICON_MENU;
   menuBtn.appendChild(document.createTextNode(T.menu));
+  var clipBtn = el('button', 'clip');
+  clipBtn.type = 'button';
+  clipBtn.setAttribute('aria-label', T.attach);
+  clipBtn.title = T.attach;
+  clipBtn.innerHTML = ICON_CLIP;
+  // No `capture`: on phones the picker offers the camera AND the gallery.
+  var fileInput = el('input');
+  fileInput.type = 'file';
+  fileInput.accept = 'image/*,application/pdf';
+  fileInput.hidden = true;
+  fileInput.tabIndex = -1;
   var input = el('textarea', 'in');
   input.rows = 1;
   input.maxLength = MAX_TEXT;
@@ -308,6 +338,8 @@
   sendBtn.setAttribute('aria-label', T.send);
   sendBtn.innerHTML = ICON_SEND;
   form.appendChild(menuBtn);
+  form.appendChild(clipBtn);
+  form.appendChild(fileInput);
   form.appendChild(input);
   form.appendChild(sendBtn);
 
@@ -349,10 +381,12 @@
   function request(method, path, body) {
     var headers = { Accept: 'application/json' };
     if (session) headers['X-Siratu-Session'] = session;
-    if (body) headers['Content-Type'] = 'application/json';
+    var isForm = body && window.FormData && body instanceof FormData; // the browser sets the multipart type
+    if (body && !isForm) headers['Content-Type'] = 'application/json';
     var ctrl = window.AbortController ? new AbortController() : null;
-    var timer = ctrl ? setTimeout(function () { ctrl.abort(); }, 20000) : null;
-    return fetch(API + path, { method: method, headers: headers, body: body ? JSON.stringify(body) : undefined, signal: ctrl ? ctrl.signal : undefined, mode: 'cors', credentials: 'omit' })
+    // A 5 MB photo over slow mobile data takes a while.
+    var timer = ctrl ? setTimeout(function () { ctrl.abort(); }, isForm ? 180000 : 20000) : null;
+    return fetch(API + path, { method: method, headers: headers, body: isForm ? body : body ? JSON.stringify(body) : undefined, signal: ctrl ? ctrl.signal : undefined, mode: 'cors', credentials: 'omit' })
       .then(function (res) {
         if (timer) clearTimeout(timer);
         return res.json().catch(function () { return {}; }).then(function (data) {
@@ -435,7 +469,8 @@
     var node = el('div', 'm ' + cls);
     if (cls === 'agent') node.appendChild(el('div', 'who', T.agent));
     var bubble = el('div', 'b');
-    renderText(label || msg.text, bubble);
+    if (msg.attachments && msg.attachments.length) attachmentsInto(msg.attachments, bubble);
+    renderText(label || msg.text || '', bubble);
     node.appendChild(bubble);
     // A copy button for a real ticket number (not the "contoh: ADU-…" example the bot gives when asking for one).
     var ticket = cls !== 'me' && TICKET_RE.exec(msg.text || '');
@@ -443,6 +478,62 @@
     var time = el('div', 't', msg.createdAt ? timeOf(msg.createdAt) : T.sending);
     node.appendChild(time);
     return node;
+  }
+  /** Where an attachment is: `files/<key>` under the API, with the session (an <img> cannot send headers). */
+  function fileUrl(att) {
+    if (att.local) return att.local;
+    if (!session || !/^files\/[A-Za-z0-9_%-]+$/.test(att.url || '')) return null;
+    return API + '/' + att.url + '?session=' + encodeURIComponent(session);
+  }
+  function sizeOf(bytes) {
+    if (!(bytes > 0)) return '';
+    return ' (' + (bytes < 1024 * 1024 ? Math.max(1, Math.round(bytes / 1024)) + ' KB' : (bytes / 1048576).toFixed(1).replace('.', ',') + ' MB') + ')';
+  }
+  /** Photos as a thumbnail that opens full size in a new tab; other files as a link with their name. */
+  function attachmentsInto(list, bubble) {
+    for (var i = 0; i < list.length; i++) {
+      var att = list[i];
+      var url = fileUrl(att);
+      var link = nameLine('a', att, true);
+      if (att.kind === 'image' && /^image\//.test(att.mimeType || '') && url) {
+        var ph = el('a', 'ph');
+        var img = el('img', 'thumb');
+        img.alt = att.fileName || 'Foto';
+        img.decoding = 'async';
+        img.addEventListener('load', keepBottom);
+        img.addEventListener('error', hideBroken);
+        img.src = url;
+        ph.appendChild(img);
+        ph.setAttribute('aria-label', T.openPhoto + ': ' + (att.fileName || ''));
+        link = ph;
+        bubble.appendChild(ph);
+        bubble.appendChild(nameLine('div', att, false));
+      } else {
+        bubble.appendChild(link);
+      }
+      if (url) {
+        link.href = url;
+        link.target = '_blank';
+        link.rel = 'noopener noreferrer';
+      }
+      link.setAttribute('data-att', String(i));
+    }
+  }
+  /** "📎 name": the paperclip is drawn (an emoji font is missing on some computers and old phones). */
+  function nameLine(tag, att, withSize) {
+    var line = el(tag, 'fn');
+    var icon = el('span', 'pc');
+    icon.innerHTML = ICON_CLIP; // static icon markup, no data
+    line.appendChild(icon);
+    line.appendChild(el('span', '', (att.fileName || 'berkas') + (withSize ? sizeOf(att.size) : '')));
+    return line;
+  }
+  /** A photo that finished loading grew its bubble: stay at the end if we were there. */
+  function keepBottom() {
+    if (log.scrollHeight - log.scrollTop - log.clientHeight <= this.offsetHeight + 24) scrollToEnd();
+  }
+  function hideBroken() {
+    this.parentNode.hidden = true;
   }
   function insertSorted(id, node) {
     var i = order.length;
@@ -470,6 +561,12 @@
         log.removeChild(node);
         node.className = 'm me';
         node.lastChild.textContent = timeOf(msg.createdAt);
+        // The preview shows the picked file itself; the links now open the stored copy.
+        var links = node.querySelectorAll('a[data-att]');
+        for (var j = 0; j < links.length; j++) {
+          var url = msg.attachments && msg.attachments[+links[j].getAttribute('data-att')] && fileUrl(msg.attachments[+links[j].getAttribute('data-att')]);
+          if (url) links[j].href = url;
+        }
       } else {
         node = buildMessage(msg, label);
       }
@@ -527,7 +624,9 @@
   function reveal(node) {
     if (!node || node.parentNode !== log) { scrollToEnd(); return; }
     var prev = node.previousElementSibling;
-    var anchor = prev && / me( |$)/.test(prev.className) && prev.offsetHeight < 160 ? prev : node;
+    // A citizen's photo stays in view too when it is not too tall: it shows the photo arrived.
+    var mine = prev && / me( |$)/.test(prev.className);
+    var anchor = mine && (prev.offsetHeight < 160 || (prev.querySelector('.thumb') && prev.offsetHeight < log.clientHeight * 0.6)) ? prev : node;
     var top = Math.max(0, anchor.offsetTop - 8);
     if (log.scrollHeight - top <= log.clientHeight) scrollToEnd();
     else log.scrollTop = top;
@@ -567,6 +666,7 @@
     sending = busy;
     sendBtn.disabled = busy;
     menuBtn.disabled = busy;
+    clipBtn.disabled = busy;
     form.setAttribute('aria-busy', busy ? 'true' : 'false');
     typing.hidden = !busy;
     if (busy) scrollToEnd();
@@ -577,11 +677,39 @@
     text = String(text || '').trim();
     if (!text || sending) return;
     if (text.length > MAX_TEXT) { showAlert(T.tooLong); return; }
-    showAlert('');
     var cid = retry && retry.text === text ? retry.cid : uuid();
-    revealFrom = null;
     if (label && label !== text) labels[cid] = label;
-    var node = buildMessage({ author: 'citizen', text: text }, label);
+    post(cid, buildMessage({ author: 'citizen', text: text }, label), '/messages', { text: text, clientMessageId: cid }, function () {
+      retry = { text: text, cid: cid };
+      if (!input.value.trim()) input.value = text;
+    });
+  }
+  /** Uploads a picked photo or PDF at once; what is typed in the input goes with it as its caption. */
+  function sendFile(file) {
+    if (!file || sending) return;
+    var caption = input.value.trim();
+    if (file.size > MAX_FILE) { showAlert(T.fileTooBig); return; }
+    if (file.type && !FILE_TYPES.test(file.type)) { showAlert(T.fileType); return; }
+    if (caption.length > MAX_CAPTION) { showAlert(T.captionTooLong); return; }
+    var cid = uuid();
+    var image = /^image\//.test(file.type);
+    var att = { kind: image ? 'image' : 'document', fileName: file.name, mimeType: file.type, size: file.size, local: image && window.URL && URL.createObjectURL ? URL.createObjectURL(file) : null };
+    var body = new FormData();
+    body.append('clientMessageId', cid);
+    if (caption) body.append('text', caption);
+    body.append('file', file, file.name);
+    input.value = '';
+    grow();
+    post(cid, buildMessage({ author: 'citizen', text: caption, attachments: [att] }), '/attachments', body, function () {
+      retry = null;
+      if (att.local) URL.revokeObjectURL(att.local);
+      if (!input.value.trim()) input.value = caption;
+    }, true);
+  }
+  /** Shows the citizen's bubble at once (pending), posts it, then shows the replies; on failure `failed` restores the input. */
+  function post(cid, node, path, body, failed, isFile) {
+    showAlert('');
+    revealFrom = null;
     node.className += ' pending';
     pending[cid] = { node: node };
     log.insertBefore(node, typing);
@@ -590,7 +718,7 @@
     scrollToEnd();
     var attempt = function (again) {
       return ensureSession().then(function () {
-        return request('POST', '/messages', { text: text, clientMessageId: cid });
+        return request('POST', path, body);
       }).catch(function (error) {
         if (!again && error.status === 400 && error.data && error.data.error === 'invalid_session') {
           forgetSession();
@@ -614,11 +742,13 @@
         log.removeChild(pending[cid].node);
         delete pending[cid];
       }
-      retry = { text: text, cid: cid };
-      if (!input.value.trim()) input.value = text;
+      failed();
       grow();
-      var code = error.data && error.data.error;
-      showAlert(error.offline ? T.offline : error.status >= 500 || !error.data || !error.data.message ? T.server : error.data.message);
+      var data = error.data || {};
+      var code = data.error;
+      // A proxy in front of the server may refuse a big upload with its own page instead of our JSON.
+      var fallback = isFile && error.status === 413 ? T.fileTooBig : isFile && error.status === 415 ? T.fileType : T.server;
+      showAlert(error.offline ? (isFile ? T.offlineFile : T.offline) : error.status >= 500 || !data.message ? fallback : data.message);
       if (code === 'invalid_session') forgetSession();
       renderOptions();
     });
@@ -632,6 +762,8 @@
     send(text);
   }
   function grow() {
+    // On a phone the Menu button steps aside while there is text, so the text has room next to the paperclip.
+    form.className = input.value ? 'form typed' : 'form';
     input.style.height = 'auto';
     input.style.height = Math.min(input.scrollHeight + 2, 120) + 'px';
   }
@@ -677,6 +809,12 @@
   fab.addEventListener('click', function () { if (isOpen) close(); else open(); });
   closeBtn.addEventListener('click', close);
   menuBtn.addEventListener('click', function () { send('menu', T.menu); });
+  clipBtn.addEventListener('click', function () { if (!sending) fileInput.click(); });
+  fileInput.addEventListener('change', function () {
+    var file = fileInput.files && fileInput.files[0];
+    fileInput.value = ''; // the same file can be picked again
+    sendFile(file);
+  });
   form.addEventListener('submit', function (event) { event.preventDefault(); submit(); });
   input.addEventListener('keydown', function (event) {
     if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) { event.preventDefault(); submit(); }
