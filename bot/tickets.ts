@@ -6,14 +6,26 @@
 import { formatTicketNumber } from './store/ids.js';
 import type { TicketStatus } from './store/types.js';
 
-const TICKET_NUMBER = /\badu[\s\-_./#:]*((?:19|20)\d{2})[\s\-_./]*(\d{1,6})(?!\d)/iu;
+const TICKET_NUMBER = /\badu[\s\-_./#:]*((?:19|20)\d{2})[\s\-_./]*(\d{1,6}(?: \d{1,5})?)(?!\d)/iu;
+/** A bare "2026/000188" counts only where the message talks about a complaint (see understand.ts). */
+const BARE_NUMBER = /(?<!\d)((?:19|20)\d{2})\s*[-_./]\s*(\d{3,6})(?!\d)|(?<!\d)((?:19|20)\d{2}) (\d{6})(?!\d)/u;
 
-/** The first ticket number in a message, in canonical form, or undefined. */
-export function findTicketNumber(text: string): string | undefined {
+/**
+ * The first ticket number in a message, in canonical form, or undefined.
+ * With `bare`, a number without the ADU prefix ("aduan 2026/000188") counts too.
+ */
+export function findTicketNumber(text: string, options: { bare?: boolean } = {}): string | undefined {
   const match = TICKET_NUMBER.exec(text);
-  if (!match) return undefined;
-  const seq = Number(match[2]);
-  return seq > 0 ? formatTicketNumber(Number(match[1]), seq) : undefined;
+  if (match) {
+    // "000 901" is one number split by a space; "000123 5" is a number and something else.
+    const joined = match[2]!.replace(/ /gu, '');
+    const seq = Number(joined.length <= 6 ? joined : match[2]!.split(' ')[0]);
+    return seq > 0 ? formatTicketNumber(Number(match[1]), seq) : undefined;
+  }
+  const bare = options.bare ? BARE_NUMBER.exec(text) : null;
+  if (!bare) return undefined;
+  const seq = Number(bare[2] ?? bare[4]);
+  return seq > 0 ? formatTicketNumber(Number(bare[1] ?? bare[3]), seq) : undefined;
 }
 
 /** How a status reads to a citizen. */

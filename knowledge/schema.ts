@@ -103,6 +103,8 @@ export const conceptsSchema = z.object({
   documents: z.record(z.string(), patternList),
   /** Entry id a document name alone refers to, for documents with several entries. */
   defaultEntries: z.record(z.string(), z.string()),
+  /** Document a situation alone refers to when no document is named. */
+  situationDefaults: z.record(z.string(), z.string()),
   genericDocuments: z.record(z.string(), patternList),
   events: z.record(z.string(), patternList),
   situations: z.record(z.string(), patternList),
@@ -114,6 +116,9 @@ export const conceptsSchema = z.object({
     handoffPeople: patternList,
     handoffRequests: patternList,
     status: patternList,
+    /** A complaint noun near a follow-up word also asks about a filed complaint. */
+    statusNouns: patternList,
+    statusFollowUps: patternList,
     greeting: patternList,
     thanks: patternList,
     menu: patternList,

@@ -2,10 +2,9 @@
  * Finds concept patterns ("kartu keluarga", "surat keterangan pindah") in a
  * normalised message. A pattern word written as a root ("hilang") also
  * matches its affixed forms ("kehilangan"); a pattern word written with
- * affixes ("kelahiran") matches other affixed forms of the same root
- * ("melahirkan") but not the bare root, which often means something else
- * ("baru" is not "perbarui", "lama" is not "kelamaan"). Very short words
- * must be identical.
+ * affixes matches only itself, because two affixed forms of one root often
+ * mean different things ("ketinggalan" is not "ditinggal", "bantuan" is not
+ * "terbantu").
  */
 import type { Normalized } from './normalize.js';
 import { stem, tokenize } from './text.js';
@@ -31,10 +30,12 @@ interface Pattern {
   stems: string[];
 }
 
-function sameWord(word: string, wordStem: string, patternWord: string, patternStem: string): boolean {
+const ENCLITICS = ['nya', 'ku', 'mu', 'lah', 'kah', 'pun'];
+
+function sameWord(word: string, wordStem: string, patternWord: string): boolean {
   if (word === patternWord || (wordStem === patternWord && word.length > patternWord.length)) return true;
-  if (word.length <= 3 || patternWord.length <= 3) return false;
-  return patternStem !== patternWord && word !== wordStem && wordStem === patternStem;
+  // "layanannya" is "layanan" + nya, whatever the stemmer makes of it.
+  return word.startsWith(patternWord) && ENCLITICS.includes(word.slice(patternWord.length));
 }
 
 export class PatternMatcher {
@@ -68,7 +69,7 @@ export class PatternMatcher {
         if (end > words.length) continue;
         let all = true;
         for (let k = 0; k < candidate.words.length && all; k++) {
-          all = sameWord(words[start + k]!, stems[start + k]!, candidate.words[k]!, candidate.stems[k]!);
+          all = sameWord(words[start + k]!, stems[start + k]!, candidate.words[k]!);
         }
         if (all) matches.push({ group: candidate.group, key: candidate.key, start, end, pattern: candidate.pattern });
       }

@@ -66,6 +66,9 @@ const EVENT_SITUATION: Record<string, Record<string, string>> = {
   ktp: { nikah: 'ubah', cerai: 'ubah' },
 };
 
+/** "akta anak": a child next to a bare "akta" means a birth certificate. */
+const CHILD_WORDS = new Set(['anak', 'bayi', 'cucu', 'putra', 'putri', 'anaknya', 'bocah']);
+
 /** Which akta a bare "akta" means, by the event mentioned with it. */
 const EVENT_DOCUMENT: Record<string, string> = {
   lahir: 'akta-kelahiran',
@@ -86,10 +89,14 @@ const PROCEDURES = new Set(['pembetulan-akta', 'perubahan-nama', 'pengakuan-anak
 
 /** Words before a document that make it a requirement, not the subject ("bawa KK", "pakai KTP"). */
 const REQUIREMENT_WORDS = new Set(['bawa', 'membawa', 'pakai', 'memakai', 'fotokopi', 'lampirkan', 'melampirkan', 'dengan', 'serta', 'plus', 'perlu', 'butuh', 'modal', 'cukup']);
+/** Words before a service that make it the purpose of the question, not its subject ("akta untuk daftar sekolah"). */
+const PURPOSE_WORDS = new Set(['untuk', 'keperluan', 'kebutuhan', 'guna', 'syaratnya']);
 /** Words before a document or service that make it the subject ("syarat SIM", "bikin paspor"). */
 const ACTION_WORDS = new Set(['syarat', 'persyaratan', 'buat', 'membuat', 'urus', 'mengurus', 'cara', 'daftar', 'mendaftar', 'cetak', 'mencetak', 'aktivasi', 'aktifkan', 'rekam', 'perpanjang', 'memperpanjang', 'ajukan', 'mengajukan', 'proses', 'bikin', 'pengurusan', 'pembuatan']);
 /** "kk mau tanya": after these words "kk" is kakak, not Kartu Keluarga. */
 const KAKAK_FOLLOWERS = new Set(['mau', 'tanya', 'bertanya', 'tolong', 'minta', 'boleh', 'izin', 'ijin', 'mohon', 'apakah', 'bisa', 'ingin', 'numpang', 'permisi', 'admin', 'min', 'bagaimana', 'mo']);
+/** "kk admin", "kk cantik": after these words "kk" is kakak wherever it stands. */
+const KAKAK_ALWAYS = new Set(['admin', 'min', 'cs', 'petugas', 'cantik', 'ganteng', 'manis', 'baik', 'sayang', 'lucu']);
 const KAKAK_PRECEDERS = new Set(['kasih', 'thanks', 'halo', 'hai', 'hi', 'pagi', 'siang', 'sore', 'malam', 'permisi', 'maaf', 'assalamualaikum', 'salam']);
 /** Words that place a bare cost or time question at this office ("perlu siapin uang ga kalau ke capil"). */
 const OFFICE_CONTEXT = new Set(['dukcapil', 'kantor', 'urus', 'mengurus', 'dokumen', 'berkas', 'layanan', 'pelayanan', 'adminduk', 'kependudukan', 'petugas', 'loket', 'proses']);
@@ -135,6 +142,7 @@ export class Understander {
   private readonly lexical = new TfIdf();
   private readonly lexicalIds: string[] = [];
   private readonly pointers: Record<string, string>;
+  private readonly situationDefaults: Record<string, string>;
 
   constructor(options: { language: Language; entries: Entry[]; office: OfficeProfile }) {
     const { concepts, slang } = options.language;
@@ -149,6 +157,7 @@ export class Understander {
     for (const [topic, { patterns }] of Object.entries(concepts.outOfScope)) this.matcher.add('outOfScope', topic, patterns);
     this.pointers = Object.fromEntries(Object.entries(concepts.outOfScope).map(([topic, { pointer }]) => [topic, pointer]));
     this.fillers = new Set(concepts.fillers.flatMap(tokenize));
+    this.situationDefaults = concepts.situationDefaults;
 
     for (const entry of options.entries) {
       const list = this.entriesByDocument.get(entry.document) ?? [];
@@ -197,7 +206,8 @@ export class Understander {
     const injection = intent('injection');
     if (injection) return { ...none, fallbackReason: 'injection', evidence: evidence([injection]) };
 
-    const ticketNumber = findTicketNumber(text);
+    const aboutAComplaint = matches.some((m) => m.group === 'intents' && m.key === 'statusNouns');
+    const ticketNumber = findTicketNumber(text, { bare: aboutAComplaint });
     if (ticketNumber) return { ...none, intent: 'status', ticketNumber, confidence: 1, evidence: [ticketNumber] };
 
     const personal = intent('personalDataRequest');
@@ -209,6 +219,8 @@ export class Understander {
 
     const status = intent('status');
     if (status) return { ...none, intent: 'status', confidence: 0.85, evidence: evidence([status]) };
+    const followUp = this.near(matches, 'statusNouns', 'statusFollowUps');
+    if (followUp) return { ...none, intent: 'status', confidence: 0.8, evidence: followUp };
 
     const complaint = matches.find((m) => m.group === 'complaints');
     const handoff = intent('handoff');
@@ -234,7 +246,7 @@ export class Understander {
       return { ...none, fallbackReason: 'unsure', confidence, suggestions: unique([...topic.entries, ...lexical.map((l) => l.id)]).slice(0, 3), evidence: topic.evidence };
     }
 
-    const human = this.asksForAHuman(matches);
+    const human = this.near(matches, 'handoffPeople', 'handoffRequests');
     if (human) return { ...none, intent: 'handoff', confidence: 0.75, evidence: human };
     if (this.onlyWords(message, matches, 'thanks', ['greeting', 'menu'])) return { ...none, intent: 'thanks', confidence: 0.9, evidence: evidence([intent('thanks')]) };
     if (this.onlyWords(message, matches, 'greeting', [])) return { ...none, intent: 'greeting', confidence: 0.9, evidence: evidence([intent('greeting')]) };
@@ -261,13 +273,13 @@ export class Understander {
     return found && message.words.every((word, i) => covered.has(i) || this.fillers.has(word) || this.fillers.has(message.stems[i]!));
   }
 
-  /** "bot nya ga ngerti, sy mau sm orang aja": a person-word near a request-word. */
-  private asksForAHuman(matches: Match[]): string[] | undefined {
-    const people = matches.filter((m) => m.group === 'intents' && m.key === 'handoffPeople');
-    const requests = matches.filter((m) => m.group === 'intents' && m.key === 'handoffRequests');
-    for (const person of people) {
-      const request = requests.find((r) => Math.abs(r.start - person.start) <= 4);
-      if (request) return [request.pattern, person.pattern];
+  /** Two intent word lists used together within six words ("mau sm orang aja", "laporan kemarin sudah ditangani"). */
+  private near(matches: Match[], first: string, second: string): string[] | undefined {
+    const firsts = matches.filter((m) => m.group === 'intents' && m.key === first);
+    const seconds = matches.filter((m) => m.group === 'intents' && m.key === second);
+    for (const a of firsts) {
+      const b = seconds.find((candidate) => Math.abs(candidate.start - a.start) <= 6);
+      if (b) return [a.pattern, b.pattern];
     }
     return undefined;
   }
@@ -306,13 +318,19 @@ export class Understander {
     const kept = documents.filter(
       (m) => !documents.some((other) => other !== m && other.start <= m.start && other.end >= m.end && other.end - other.start > m.end - m.start),
     );
-    const mentions: DocumentMention[] = kept.map((m) => ({ document: m.key, start: m.start, end: m.end, score: 0, pattern: m.pattern }));
+    // "buku KIA" (a health book) is another agency's: a document inside an out-of-scope phrase is not one.
+    const foreign = matches.filter((m) => m.group === 'outOfScope');
+    const mentions: DocumentMention[] = kept
+      .filter((m) => !foreign.some((f) => f.start <= m.start && f.end >= m.end && f.end - f.start > m.end - m.start))
+      .map((m) => ({ document: m.key, start: m.start, end: m.end, score: 0, pattern: m.pattern }));
 
     // A bare "akta" is resolved by the nearest life event ("akta anak saya yang baru lahir").
     for (const generic of matches.filter((m) => m.group === 'genericDocuments')) {
       if (kept.some((m) => m.start <= generic.start && m.end > generic.start)) continue;
       const events = matches.filter((m) => m.group === 'events').sort((a, b) => Math.abs(a.start - generic.start) - Math.abs(b.start - generic.start));
-      const document = events[0] ? EVENT_DOCUMENT[events[0].key] : undefined;
+      const child = message.words.findIndex((w, i) => CHILD_WORDS.has(w) && Math.abs(i - generic.start) <= 3);
+      const childCloser = child >= 0 && (!events[0] || Math.abs(child - generic.start) < Math.abs(events[0].start - generic.start));
+      const document = childCloser ? 'akta-kelahiran' : events[0] ? EVENT_DOCUMENT[events[0].key] : undefined;
       mentions.push({ document: document ?? 'akta-kelahiran', start: generic.start, end: generic.end, score: document ? 0 : -0.6, pattern: generic.pattern });
     }
 
@@ -324,6 +342,7 @@ export class Understander {
         const next = words[mention.end];
         const previous = words[mention.start - 1];
         const addressed =
+          (next !== undefined && KAKAK_ALWAYS.has(next)) ||
           (mention.start <= 1 && next !== undefined && KAKAK_FOLLOWERS.has(next) && !startsNear('situations', mention.end + 1)) ||
           (previous !== undefined && KAKAK_PRECEDERS.has(previous) && (next === undefined || KAKAK_FOLLOWERS.has(next)));
         return !addressed;
@@ -337,7 +356,9 @@ export class Understander {
     let score = 1 - mention.start * 0.02;
     const from = Math.max(0, mention.start - 2);
     const before = [...message.words.slice(from, mention.start), ...message.stems.slice(from, mention.start)];
-    if (before.some((w) => REQUIREMENT_WORDS.has(w))) score -= 1.5;
+    if (!PROCEDURES.has(mention.document) && before.some((w) => REQUIREMENT_WORDS.has(w))) score -= 1.5;
+    // "akta ... untuk daftar haji": the service after "untuk" is the purpose, not the subject.
+    if (before.some((w) => PURPOSE_WORDS.has(w))) score -= 1.5;
     if (before.some((w) => ACTION_WORDS.has(w))) score += 1;
     const situation = this.supportedSituation(matches, mention.document, mention.start, mention.end);
     if (situation === 'near') score += 1.5;
@@ -370,7 +391,7 @@ export class Understander {
     if (!subject) {
       const info = mentions.find((m) => m.document.startsWith('info-'));
       if (info) return { entries: [this.defaultEntry.get(info.document)!], confidence: 0.8, evidence: [info.pattern] };
-      const general = aspect && this.generalQuestion(message, aspect);
+      const general = aspect && this.generalQuestion(message, matches, aspect);
       return general ? { entries: [general], confidence: 0.65, evidence: [aspect] } : null;
     }
 
@@ -393,7 +414,8 @@ export class Understander {
    * has a weightier situation of its own ("KK hilang waktu pindahan").
    */
   private ownerOfStrongestSituation(matches: Match[], named: DocumentMention | undefined): DocumentMention | undefined {
-    if (!named || named.document === MOVING) return undefined;
+    // Only cards that carry an address (KTP, KK) move with their holder.
+    if (!named || named.document === MOVING || !this.entriesByDocument.get(named.document)?.some((e) => e.situations.length > 0)) return undefined;
     const situations = matches.filter((m) => m.group === 'situations' && m.key !== 'baru');
     const ownOnes = situations.filter((m) => this.situationDocuments.get(m.key)?.has(named.document));
     const strongest = situations
@@ -426,12 +448,18 @@ export class Understander {
     if (memory.lastDocument && matches.some((m) => m.group === 'situations' || m.group === 'aspects')) {
       return { subject: { document: memory.lastDocument, start: 0, end: 0, score: 0, pattern: `(lanjutan: ${memory.lastDocument})` }, confidence: 0.75 };
     }
+
+    const known = matches.find((m) => m.group === 'situations' && this.situationDefaults[m.key]);
+    if (known) return { subject: { document: this.situationDefaults[known.key]!, start: known.start, end: known.end, score: 0, pattern: known.pattern }, confidence: 0.6 };
+
     return undefined;
   }
 
   /** "perlu siapin uang ga kalau ke capil": a cost or time question about the office in general. */
-  private generalQuestion(message: Normalized, aspect: Aspect): string | undefined {
-    const about = message.words.some((w, i) => OFFICE_CONTEXT.has(w) || OFFICE_CONTEXT.has(message.stems[i]!)) || message.words.length <= 4;
+  private generalQuestion(message: Normalized, matches: Match[], aspect: Aspect): string | undefined {
+    const informative = message.words.filter((w, i) => !this.fillers.has(w) && !this.fillers.has(message.stems[i]!));
+    const aspectWords = new Set(matches.filter((m) => m.group === 'aspects').flatMap((m) => message.words.slice(m.start, m.end)));
+    const about = message.words.some((w, i) => OFFICE_CONTEXT.has(w) || OFFICE_CONTEXT.has(message.stems[i]!)) || informative.every((w) => aspectWords.has(w));
     if (!about) return undefined;
     if (aspect === 'biaya') return this.defaultEntry.get('info-biaya');
     if (aspect === 'waktu') return this.defaultEntry.get('info-waktu');
@@ -488,7 +516,9 @@ export class Understander {
     if (topic) {
       const best = this.documentMentions(message, matches).find((m) => !m.document.startsWith('info-'));
       const foreignScore = this.subjectScore(message, matches, { document: '', start: first.start, end: first.end });
-      if (best && best.score > foreignScore) return null;
+      // A document named outright ("akta kematian") holds its own against a service mentioned in passing.
+      const named = best && !matches.some((m) => m.group === 'genericDocuments' && m.start === best.start);
+      if (best && best.score > foreignScore - (named ? 0.25 : 0)) return null;
     }
     return { topic: { topic: first.key, pointer: this.pointers[first.key]! }, pattern: first.pattern };
   }
