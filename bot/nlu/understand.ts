@@ -449,8 +449,13 @@ export class Understander {
       return { subject: { document: memory.lastDocument, start: 0, end: 0, score: 0, pattern: `(lanjutan: ${memory.lastDocument})` }, confidence: 0.75 };
     }
 
+    // "surat kehilangan dari polisi sudah ada, bawa apa lagi?" is about a KTP; a bare "kalau hilang?" is too thin to answer.
     const known = matches.find((m) => m.group === 'situations' && this.situationDefaults[m.key]);
-    if (known) return { subject: { document: this.situationDefaults[known.key]!, start: known.start, end: known.end, score: 0, pattern: known.pattern }, confidence: 0.6 };
+    if (known) {
+      const informative = message.words.filter((w, i) => !this.fillers.has(w) && !this.fillers.has(message.stems[i]!)).length;
+      const subject = { document: this.situationDefaults[known.key]!, start: known.start, end: known.end, score: 0, pattern: known.pattern };
+      return { subject, confidence: informative >= 3 ? 0.6 : 0.3 };
+    }
 
     return undefined;
   }
