@@ -1,6 +1,6 @@
 /**
- * `npm run bench`: the NLU benchmark (./nlu-bench.ts) on the development set
- * and, when it exists, the held-out set. Prints the table to stdout and
+ * `npm run bench`: the NLU benchmark (./nlu-bench.ts) on the two development
+ * sets (tuned on) and the held-out set (only ever measured). Prints the table to stdout and
  * overwrites bench/results/nlu.md and bench/results/nlu.json.
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -15,6 +15,7 @@ const root = join(benchDir, '..');
 const sets: BenchSet[] = [];
 for (const [name, file] of [
   ['dev', join(benchDir, 'devset', 'messages.jsonl')],
+  ['dev2', join(benchDir, 'devset2', 'messages.jsonl')],
   ['holdout', join(benchDir, 'holdout', 'messages.jsonl')],
 ] as const) {
   if (existsSync(file)) sets.push({ name, file: relative(root, file), cases: loadDevset(file) });

@@ -64,9 +64,9 @@ describe('choosing the entry', () => {
 });
 
 describe('development set (regression guard; the benchmark in bench/ reports the full numbers)', () => {
-  it('gets at least 90% of messages right and refuses at least 90% of out-of-scope ones', async () => {
+  it.each(['devset', 'devset2'])('%s: at least 90%% of messages right and 90%% of out-of-scope ones refused', async (set) => {
     const { dispatcher, store } = await createEvaluationEngine();
-    const summary = summarize(await evaluate(loadDevset(), dispatcher));
+    const summary = summarize(await evaluate(loadDevset(new URL(`../bench/${set}/messages.jsonl`, import.meta.url).pathname), dispatcher));
     await store.close();
     expect(summary.n).toBeGreaterThanOrEqual(300);
     expect(summary.accuracy).toBeGreaterThanOrEqual(0.9);
