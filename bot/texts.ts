@@ -48,7 +48,7 @@ export const texts = {
   handoff: {
     open: (office: OfficeProfile) =>
       `Baik, percakapan ini saya teruskan ke petugas ${office.shortName}. ` +
-      `Perkiraan waktu tunggu sekitar ${office.expectedAgentWaitMinutes} menit. ` +
+      `Perkiraan waktu tunggu sekitar ${office.expectedAgentWaitMinutes} menit (petugas melayani ${office.hoursText}). ` +
       'Selama menunggu, saya tidak akan membalas; petugas akan membaca semua pesan Anda di sini.\n' +
       'Ketik *batal* jika tidak jadi.',
     closed: (office: OfficeProfile, nextOpening: string) =>
