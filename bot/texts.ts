@@ -48,12 +48,14 @@ export const texts = {
   handoff: {
     open: (office: OfficeProfile) =>
       `Baik, percakapan ini saya teruskan ke petugas ${office.shortName}. ` +
-      `Perkiraan waktu tunggu sekitar ${office.expectedAgentWaitMinutes} menit (petugas melayani ${office.hoursText}). ` +
+      `Perkiraan waktu tunggu sekitar ${office.expectedAgentWaitMinutes} menit. ` +
       'Selama menunggu, saya tidak akan membalas; petugas akan membaca semua pesan Anda di sini.\n' +
+      `Jam layanan petugas: ${office.hoursText}\n` +
       'Ketik *batal* jika tidak jadi.',
     closed: (office: OfficeProfile, nextOpening: string) =>
       `Baik, percakapan ini saya teruskan ke petugas ${office.shortName}. ` +
-      `Saat ini di luar jam layanan (${office.hoursText}). Pesan Anda tersimpan dan petugas akan membalas ${nextOpening}.\n` +
+      `Saat ini di luar jam layanan, jadi petugas akan membalas ${nextOpening}. Pesan Anda tetap tersimpan.\n` +
+      `Jam layanan petugas: ${office.hoursText}\n` +
       'Ketik *batal* jika tidak jadi.',
     cancelled: 'Baik, permintaan bicara dengan petugas dibatalkan. Saya siap membantu lagi.',
   },
