@@ -11,6 +11,8 @@ import type { Reply, ReplyKind, ReplyOption } from './types.js';
 
 export class TurnContext {
   readonly replies: Reply[] = [];
+  /** The message as the engine reads it: a numbered choice is replaced by the option it picks. */
+  private chosen: string | undefined;
   /** Changes to the conversation, committed together with the replies. */
   readonly changes: ConversationPatch = {};
   private understood: Understanding | undefined;
@@ -27,7 +29,13 @@ export class TurnContext {
   ) {}
 
   get text(): string {
-    return this.message.text;
+    return this.chosen ?? this.message.text;
+  }
+
+  /** Reads the rest of the turn as if the citizen had typed `value` ("2" → the second option's value). */
+  choose(value: string): void {
+    this.chosen = value;
+    this.understood = undefined;
   }
 
   get office() {

@@ -6,7 +6,8 @@
  *
  * A message is "accepted" once stored. A turn commits the conversation's new
  * state together with its replies in one atomic update (`lastTurn`), then
- * stores the replies and marks the message handled. If the process dies in
+ * stores the replies, queues them with the outbox on channels that push
+ * (Telegram, WhatsApp) and marks the message handled. If the process dies in
  * between, `recover()` finds the message unhandled and either finishes the
  * committed turn or runs it again; ticket creation is keyed by the message
  * id, so nothing is filed twice. Turns of one conversation run one at a time
@@ -15,6 +16,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { TurnContext } from './context.js';
+import type { Outbox } from './delivery.js';
 import { engine } from './engine.js';
 import type { KnowledgeBase } from './knowledge-base.js';
 import type { Logger } from './log.js';
@@ -62,6 +64,8 @@ export class Dispatcher {
     private readonly knowledge: KnowledgeBase,
     private readonly log: Logger,
     private readonly clock: () => Date = () => new Date(),
+    /** Delivers replies on channels that push (Telegram, WhatsApp); without it replies are only stored. */
+    private readonly outbox?: Outbox,
   ) {}
 
   async receive(inbound: Inbound): Promise<ReceiveResult> {
@@ -154,6 +158,10 @@ export class Dispatcher {
   private async finish(message: Message, conversation: Conversation, previousState: Conversation['state'], started: number): Promise<Message[]> {
     const replies: Message[] = [];
     for (const reply of conversation.lastTurn?.replies ?? []) replies.push((await this.store.messages.add(reply)).message);
+    // Queued before the message counts as handled: a crash in between re-runs this, and deliver() is idempotent.
+    if (this.outbox?.pushes(conversation.channel)) {
+      for (const reply of replies) await this.outbox.deliver(reply, conversation.externalId);
+    }
     await this.store.messages.markHandled(message.id, this.clock());
     for (const reply of replies) this.events.emit('message', reply, conversation);
     if (conversation.state !== previousState) this.events.emit('conversation', conversation);

@@ -4,11 +4,12 @@
  *
  *   1. stayQuietWhileHumansHelp  a human owns the conversation: no bot reply
  *   2. commands                  "batal", "menu", "0"
- *   3. continueFlow              the next step of a complaint or status check
- *   4. menuChoice                "2", "dua" or a menu label
- *   5. attachmentsOnly           a photo without text
- *   6. understandMessage         the NLU decides: answer, complaint, status, handoff...
- *   7. privacyNotice             the first reply of a conversation says what we keep
+ *   3. optionChoice              "2", or a button's label, picks that option of the last reply
+ *   4. continueFlow              the next step of a complaint or status check
+ *   5. menuChoice                "2", "dua" or a menu label
+ *   6. attachmentsOnly           a photo without text
+ *   7. understandMessage         the NLU decides: answer, complaint, status, handoff...
+ *   wrapped by rememberChoices   (what a number means next turn) and privacyNotice
  *
  * The engine knows no channel and no storage engine: it reads and writes a
  * TurnContext, and the dispatcher commits the result.
@@ -19,9 +20,11 @@ import { requestHandoff } from './flows/handoff.js';
 import { STATUS_FLOW, continueStatus, startStatus } from './flows/status.js';
 import { MAIN_MENU, MENUS, menuOptions, readChoice, type MenuAction } from './menu.js';
 import { answerWithEntry, fallback, showMenu } from './replies.js';
-import { texts } from './texts.js';
+import { NUMBER_WORDS, texts } from './texts.js';
 
-const MENU_WORDS = new Set(['menu', 'menu utama', '0', 'nol', 'kembali', 'main menu', '/menu', '/start', 'start', 'mulai']);
+const MENU_WORDS = new Set(['menu', 'menu utama', '0', 'nol', 'kembali', 'main menu', '/menu']);
+/** Telegram's START button and friends: a fresh start with the greeting and the menu. */
+const START_WORDS = new Set(['/start', 'start', 'mulai']);
 
 const stayQuietWhileHumansHelp: Middleware = async (ctx, next) => {
   const { state } = ctx.conversation;
@@ -35,6 +38,11 @@ const stayQuietWhileHumansHelp: Middleware = async (ctx, next) => {
 
 const commands: Middleware = async (ctx, next) => {
   const text = ctx.text.trim().toLowerCase();
+  if (START_WORDS.has(text)) {
+    ctx.setFlow(null);
+    showMenu(ctx, MAIN_MENU, { kind: 'greeting', intro: texts.greeting(ctx.office) });
+    return;
+  }
   if (MENU_WORDS.has(text) && !(text === '0' && ctx.flow?.name === COMPLAINT_FLOW && ctx.flow.step === 'phone')) {
     ctx.setFlow(null);
     showMenu(ctx);
@@ -47,6 +55,31 @@ const commands: Middleware = async (ctx, next) => {
     return;
   }
   return next();
+};
+
+/**
+ * Options reach citizens as buttons (which send their label) or as a
+ * numbered list (people type "2" or "dua"). Either way the engine reads the
+ * option's value, whatever the option was: a menu item, a kecamatan, "Ya, kirim".
+ */
+const optionChoice: Middleware = async (ctx, next) => {
+  const choices = ctx.memory.choices ?? [];
+  const typed = ctx.text.trim().toLowerCase();
+  const bare = typed.replace(/[.)!]+$/u, '');
+  const number = /^\d{1,2}$/u.test(bare) ? Number(bare) : NUMBER_WORDS[bare];
+  const byNumber = number !== undefined && number >= 1 ? choices[number - 1] : undefined;
+  const byLabel = choices.find((choice) => choice.label.trim().toLowerCase() === typed);
+  const choice = byNumber ?? byLabel;
+  if (choice) ctx.choose(choice.value);
+  return next();
+};
+
+/** After the turn: the options of the last reply are what a number means next time. */
+const rememberChoices: Middleware = async (ctx, next) => {
+  await next();
+  if (ctx.replies.length === 0) return;
+  const options = ctx.replies.at(-1)!.options;
+  ctx.remember({ choices: options?.length ? options : undefined });
 };
 
 const continueFlow: Middleware = async (ctx, next) => {
@@ -139,4 +172,14 @@ const privacyNotice: Middleware = async (ctx, next) => {
 };
 
 /** The whole decision for one turn. */
-export const engine: Middleware = compose([privacyNotice, stayQuietWhileHumansHelp, commands, continueFlow, menuChoice, attachmentsOnly, understandMessage]);
+export const engine: Middleware = compose([
+  privacyNotice,
+  rememberChoices,
+  stayQuietWhileHumansHelp,
+  commands,
+  optionChoice,
+  continueFlow,
+  menuChoice,
+  attachmentsOnly,
+  understandMessage,
+]);

@@ -35,7 +35,6 @@ export const texts = {
   fallback: {
     unknown: 'Maaf, saya belum mengerti pertanyaan Anda. Coba tulis dengan kata lain, misalnya: _syarat akta kelahiran_ atau _KK hilang_.',
     unsure: 'Maaf, saya belum yakin maksud Anda. Apakah salah satu dari ini?',
-    suggestions: 'Mungkin maksud Anda salah satu dari ini:',
     empty: 'Maaf, pesan Anda kosong atau tidak bisa saya baca. Silakan tulis pertanyaan Anda dengan huruf.',
     injection: 'Maaf, saya hanya bisa membantu informasi layanan kependudukan dan pengaduan.',
     personalData:
@@ -98,6 +97,28 @@ export const texts = {
 
   attachmentOutsideFlow:
     'Terima kasih, berkas Anda sudah kami terima. Jika ini bukti pengaduan, ketik *pengaduan* untuk membuat laporan.',
+
+  /** Messages the engine cannot read (on channels that carry them, e.g. WhatsApp): a polite way forward. */
+  unreadable: {
+    voice: 'Maaf, pesan suara belum bisa kami proses. Silakan ketik pertanyaan Anda, misalnya: _syarat KTP hilang_.',
+    video: 'Maaf, video belum bisa kami proses. Silakan ketik pertanyaan Anda. Untuk bukti pengaduan, kirim foto atau PDF.',
+    location: 'Maaf, lokasi yang dibagikan belum bisa kami baca. Silakan ketik nama kecamatan atau kelurahan Anda.',
+    sticker: 'Maaf, stiker belum bisa kami baca. Silakan ketik pertanyaan Anda dengan huruf.',
+    contact: 'Maaf, kartu kontak belum bisa kami proses. Jika ingin memberi nomor HP, silakan ketik nomornya.',
+    fileType: 'Maaf, berkas jenis ini belum bisa kami terima. Silakan kirim foto (JPG/PNG) atau PDF.',
+    fileTooLarge: 'Maaf, berkas Anda terlalu besar (maksimal 5 MB). Silakan kirim foto atau PDF yang lebih kecil.',
+    downloadFailed: 'Maaf, berkas Anda gagal kami terima. Silakan kirim ulang, atau ketik pertanyaan Anda.',
+    other: 'Maaf, pesan jenis ini belum bisa kami proses. Silakan ketik pertanyaan Anda dengan huruf.',
+  },
+
+  /**
+   * A message that reached us hours late (the channel was disconnected): it is not answered
+   * blindly; a human reads it, and the citizen may go back to the bot with "batal".
+   */
+  late: (office: OfficeProfile, sentAt: string, whenAgents: string) =>
+    `Mohon maaf, pesan Anda (dikirim ${sentAt}) baru sampai ke kami sekarang karena layanan chat kami sempat terputus. ` +
+    `Supaya tidak salah menjawab, pesan Anda kami teruskan ke petugas ${office.shortName}, yang akan membalas di sini ${whenAgents}.\n` +
+    'Jika ingin langsung dijawab otomatis, ketik *batal* lalu tulis lagi pertanyaan Anda.',
 } as const;
 
 /** Number words citizens type for menu choices. */

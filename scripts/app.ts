@@ -8,11 +8,18 @@ import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
+import { adminArea } from '../admin/router.js';
+import { resolveSecretKey } from '../admin/secret-key.js';
+import type { WhatsappControl } from '../admin/whatsapp.js';
 import { Dispatcher } from '../bot/dispatcher.js';
 import { KnowledgeBase, seedKnowledge } from '../bot/knowledge-base.js';
 import { createLogger, type Logger } from '../bot/log.js';
+import { createOutbox, type RunningOutbox } from '../bot/outbox.js';
+import { openQueue, type JobQueue } from '../bot/queue/index.js';
 import { openStore } from '../bot/store/index.js';
 import type { Store } from '../bot/store/types.js';
+import { createTelegramChannel } from '../channels/telegram/channel.js';
+import { parseAuthKey } from '../channels/whatsapp/crypto.js';
 import { webchatChannel, webchatDemoPage } from '../channels/webchat/router.js';
 import { loadEntries, loadLanguage, loadOffice } from '../knowledge/load.js';
 import type { Config } from './config.js';
@@ -23,30 +30,78 @@ export interface App {
   store: Store;
   knowledge: KnowledgeBase;
   dispatcher: Dispatcher;
+  /** Background work: bull with REDIS_URL, else the embedded queue on the store. */
+  queue: JobQueue;
+  /** Delivery of outbound messages on channels that push; channel adapters register their sender here. */
+  outbox: RunningOutbox;
   http: express.Express;
   /** Starts listening; resolves with the bound port (use PORT=0 in tests for a free one). */
   listen(): Promise<number>;
   close(): Promise<void>;
 }
 
-export async function createApp(config: Config, options: { log?: Logger } = {}): Promise<App> {
+export async function createApp(
+  config: Config,
+  options: { log?: Logger; whatsappControl?: WhatsappControl; outbox?: { retry?(messageId: string): Promise<unknown> } } = {},
+): Promise<App> {
   const log = options.log ?? createLogger({ level: config.LOG_LEVEL });
   const store = await openStore({ mongoUri: config.MONGODB_URI, dataDir: config.DATA_DIR });
   const { seeded } = await seedKnowledge(store, loadEntries(), loadOffice(config.OFFICE_PROFILE));
   if (seeded > 0) log.info({ seeded }, 'knowledge base seeded from knowledge/entries');
   const knowledge = new KnowledgeBase(store, loadLanguage());
   await knowledge.current();
-  const dispatcher = new Dispatcher(store, knowledge, log);
+  const queue = await openQueue({ redisUrl: config.REDIS_URL, store, log });
+  const outbox = createOutbox({ store, queue, log });
+  const dispatcher = new Dispatcher(store, knowledge, log, undefined, outbox);
+  // Telegram channel, when a bot token is configured: its replies go out through the outbox.
+  const telegram = config.TELEGRAM_BOT_TOKEN
+    ? createTelegramChannel({
+        token: config.TELEGRAM_BOT_TOKEN,
+        apiRoot: config.TELEGRAM_API_ROOT,
+        webhook: config.TELEGRAM_WEBHOOK_URL ? { url: config.TELEGRAM_WEBHOOK_URL, secret: config.TELEGRAM_WEBHOOK_SECRET! } : undefined,
+        dispatcher,
+        store,
+        knowledge,
+        outbox,
+        log,
+      })
+    : undefined;
+  if (telegram) outbox.register(telegram.sender);
+  // WhatsApp channel (Baileys), when enabled: exactly one instance holds the connection (a Redis lease with REDIS_URL).
+  const whatsappKey = config.WHATSAPP_ENABLED && config.WHATSAPP_AUTH_KEY ? parseAuthKey(config.WHATSAPP_AUTH_KEY) : undefined;
+  const whatsapp = whatsappKey?.ok
+    ? // Loaded on demand: Baileys is only needed where WhatsApp is switched on.
+      (await import('../channels/whatsapp/index.js')).createWhatsAppChannel({
+        store,
+        dispatcher,
+        knowledge,
+        log,
+        authKey: whatsappKey.key,
+        oldMessageHours: config.WHATSAPP_OLD_MESSAGE_HOURS,
+        redisUrl: config.REDIS_URL,
+        queue,
+        outbox,
+      })
+    : undefined;
+  if (whatsapp) outbox.register(whatsapp.sender);
 
   const http = express();
   http.disable('x-powered-by');
-  http.set('trust proxy', 'loopback');
+  http.set('trust proxy', config.TRUST_PROXY);
   http.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok', store: store.engine });
+    res.json({ status: 'ok', store: store.engine, queue: queue.engine });
   });
   // Web chat channel: the widget's API and script under /webchat, the demo page at /.
   http.use('/webchat', webchatChannel({ dispatcher, store, allowedOrigins: config.WEBCHAT_ALLOWED_ORIGINS, log }));
   http.get('/', webchatDemoPage());
+  // Telegram webhook (webhook mode only): POST /telegram/webhook, verified by its secret header.
+  if (telegram?.router) http.use('/telegram', telegram.router);
+  // Admin and agent area: login, users, WhatsApp pairing, failed deliveries (admin/router.ts).
+  const secretKey = resolveSecretKey({ configured: config.SECRET_KEY, dataDir: config.DATA_DIR, scaleOut: Boolean(config.MONGODB_URI), log });
+  http.use(
+    '/admin',
+    adminArea({ store, log, config, secretKey, whatsappControl: options.whatsappControl ?? whatsapp?.control, outbox: options.outbox ?? outbox }),
+  );
 
   let server: Server | undefined;
   return {
@@ -55,6 +110,8 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
     store,
     knowledge,
     dispatcher,
+    queue,
+    outbox,
     http,
     async listen() {
       server = http.listen(config.PORT, config.HOST);
@@ -62,13 +119,20 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
       const port = (server.address() as AddressInfo).port;
       log.info({ port, store: store.engine }, 'siratu is listening');
       await dispatcher.recover();
+      outbox.start();
+      // Not awaited: an unreachable Bot API server is retried in the background and must not hold up the web chat.
+      telegram?.start().catch((error: unknown) => log.error({ err: error }, 'telegram channel did not start'));
+      whatsapp?.start().catch((error: unknown) => log.error({ err: error }, 'whatsapp channel did not start'));
       return port;
     },
     async close() {
+      await telegram?.stop(); // no new updates; the one in hand is finished
+      await whatsapp?.stop(); // closes the socket and releases the lease, so another instance takes over at once
       if (server) {
         server.closeAllConnections();
         await new Promise<void>((resolve) => server!.close(() => resolve()));
       }
+      await queue.close(); // lets running deliveries finish and record their progress first
       await store.close();
     },
   };

@@ -7,6 +7,8 @@
 import { existsSync } from 'node:fs';
 import { config as loadDotenv } from 'dotenv';
 import { z } from 'zod';
+import { parseAuthKey } from '../channels/whatsapp/crypto.js';
+import { parseSecretKey } from '../admin/secret-key.js';
 
 const optionalText = z
   .string()
@@ -24,11 +26,60 @@ const schema = z.object({
   PUBLIC_URL: optionalText.refine((value) => value === undefined || /^https?:\/\//u.test(value), 'harus URL lengkap, mis. https://chat.kota.go.id'),
   WEBCHAT_ALLOWED_ORIGINS: z.string().default('*'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  TELEGRAM_BOT_TOKEN: optionalText.refine((value) => value === undefined || /^\d+:[A-Za-z0-9_-]{20,}$/u.test(value), 'token dari @BotFather, bentuknya 123456789:AAE...'),
+  TELEGRAM_API_ROOT: optionalText
+    .refine((value) => value === undefined || /^https?:\/\/[^/\s]+/u.test(value), 'harus URL lengkap, mis. http://127.0.0.1:8081')
+    .transform((value) => value?.replace(/\/+$/u, '')),
+  TELEGRAM_WEBHOOK_URL: optionalText.refine((value) => value === undefined || /^https?:\/\/[^/\s]+/u.test(value), 'harus URL lengkap, mis. https://chat.kota.go.id/telegram/webhook'),
+  TELEGRAM_WEBHOOK_SECRET: optionalText.refine((value) => value === undefined || /^[A-Za-z0-9_-]{16,256}$/u.test(value), 'minimal 16 karakter, hanya huruf, angka, _ dan -'),
+  WHATSAPP_ENABLED: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .refine((value) => ['', 'true', 'false', '1', '0', 'ya', 'tidak'].includes(value), 'isi true atau false')
+    .transform((value) => ['true', '1', 'ya'].includes(value))
+    .default(false),
+  WHATSAPP_AUTH_KEY: optionalText.refine((value) => value === undefined || parseAuthKey(value).ok, 'harus kunci acak 32 byte: base64 (44 karakter) atau hex (64 karakter); buat dengan: openssl rand -base64 32'),
+  WHATSAPP_OLD_MESSAGE_HOURS: z.coerce.number({ error: 'harus berupa angka (jam)' }).min(0.1, 'minimal 0.1 jam').max(336, 'maksimal 336 jam (14 hari)').default(6),
+  SECRET_KEY: optionalText.refine((value) => value === undefined || parseSecretKey(value) !== null, 'harus kunci acak 32 byte: 64 karakter hex; buat dengan: openssl rand -hex 32'),
+  COOKIE_SECURE: z.enum(['auto', 'true', 'false'], { error: 'isi auto, true atau false' }).default('auto'),
+  ADMIN_REQUIRE_TOTP: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .refine((value) => ['', 'true', 'false', '1', '0', 'ya', 'tidak'].includes(value), 'isi true atau false')
+    .transform((value) => ['true', '1', 'ya'].includes(value))
+    .default(false),
+  TRUST_PROXY: z
+    .string()
+    .trim()
+    .refine(
+      (value) => /^(true|false|\d{1,2})$/u.test(value) || value.split(',').every((item) => /^(loopback|linklocal|uniquelocal|[0-9a-fA-F:.]+(\/\d{1,3})?)$/u.test(item.trim())),
+      'isi loopback, true, false, jumlah proxy (mis. 1), atau daftar IP/subnet dipisah koma',
+    )
+    .transform((value): boolean | number | string => (value === 'true' ? true : value === 'false' ? false : /^\d+$/u.test(value) ? Number(value) : value))
+    .default('loopback'),
+}).superRefine((config, ctx) => {
+  if (config.MONGODB_URI && !config.SECRET_KEY) {
+    ctx.addIssue({ code: 'custom', path: ['SECRET_KEY'], message: 'wajib diisi jika MONGODB_URI dipakai (semua instance harus memakai kunci yang sama); buat dengan: openssl rand -hex 32' });
+  }
+  if (config.WHATSAPP_ENABLED === true && !config.WHATSAPP_AUTH_KEY) {
+    ctx.addIssue({ code: 'custom', path: ['WHATSAPP_AUTH_KEY'], message: 'wajib diisi jika WHATSAPP_ENABLED=true; buat dengan: openssl rand -base64 32 (simpan baik-baik: tanpa kunci ini sesi WhatsApp harus ditautkan ulang)' });
+  }
+  if (!config.TELEGRAM_WEBHOOK_URL) return;
+  if (!config.TELEGRAM_BOT_TOKEN) ctx.addIssue({ code: 'custom', path: ['TELEGRAM_BOT_TOKEN'], message: 'wajib diisi jika TELEGRAM_WEBHOOK_URL diisi' });
+  if (!config.TELEGRAM_WEBHOOK_SECRET) ctx.addIssue({ code: 'custom', path: ['TELEGRAM_WEBHOOK_SECRET'], message: 'wajib diisi jika TELEGRAM_WEBHOOK_URL diisi (minimal 16 karakter acak)' });
+  // Telegram itself only calls HTTPS webhooks; a self-hosted Bot API server may call plain HTTP on its own network.
+  if (!config.TELEGRAM_API_ROOT && !config.TELEGRAM_WEBHOOK_URL.startsWith('https://'))
+    ctx.addIssue({ code: 'custom', path: ['TELEGRAM_WEBHOOK_URL'], message: 'Telegram hanya memanggil alamat https://' });
 });
 
 export type Config = z.infer<typeof schema>;
 
 export class ConfigError extends Error {}
+
+/** Values never repeated in error messages (they end up in logs). */
+const SECRET_VARIABLES = new Set(['WHATSAPP_AUTH_KEY', 'SECRET_KEY']);
 
 /** Reads and validates the configuration; throws ConfigError listing every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { dotenvPath?: string } = {}): Config {
@@ -42,7 +93,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { dote
   if (result.success) return result.data;
   const lines = result.error.issues.map((issue) => {
     const name = String(issue.path[0]);
-    return `  ${name}=${JSON.stringify(merged[name] ?? '')}: ${issue.message}`;
+    const shown = SECRET_VARIABLES.has(name) && merged[name] ? '(disembunyikan)' : JSON.stringify(merged[name] ?? '');
+    return `  ${name}=${shown}: ${issue.message}`;
   });
   throw new ConfigError(`Konfigurasi tidak valid:\n${lines.join('\n')}\nLihat .env.example untuk penjelasan setiap variabel.`);
 }

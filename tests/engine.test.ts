@@ -147,6 +147,28 @@ describe('complaints', () => {
     expect(ticket!.attachments).toEqual([photo]);
   });
 
+  it('a number picks the option the last reply offered (how WhatsApp users answer a numbered list)', async () => {
+    await desk.say('warga-17', 'ada calo di depan kantor minta 200rb', { channel: 'whatsapp' });
+    const location = await desk.say('warga-17', '1', { channel: 'whatsapp' }); // 1st option: Palu Barat
+    expect(texts(location)).toMatch(/Siapa nama Anda/u);
+    await desk.say('warga-17', '1', { channel: 'whatsapp' }); // "Lewati"
+    await desk.say('warga-17', 'satu', { channel: 'whatsapp' }); // "Lewati"
+    const filed = await desk.say('warga-17', '1', { channel: 'whatsapp' }); // "Ya, kirim"
+    const number = /ADU-\d{4}-\d{6}/u.exec(texts(filed))![0];
+    expect((await desk.store.tickets.byNumber(number))!.kecamatan).toBe('Palu Barat');
+  });
+
+  it('a button\'s label picks its option, as Telegram\'s keyboard sends it', async () => {
+    await desk.say('warga-18', 'ada calo di depan kantor minta 200rb', { channel: 'telegram' });
+    await desk.say('warga-18', 'Lewati', { channel: 'telegram' });
+    await desk.say('warga-18', 'Lewati', { channel: 'telegram' });
+    await desk.say('warga-18', 'Lewati', { channel: 'telegram' });
+    const filed = await desk.say('warga-18', 'Ya, kirim', { channel: 'telegram' });
+    expect(texts(filed)).toMatch(/ADU-\d{4}-\d{6}/u);
+    const [greeting] = await desk.say('warga-18', '/start', { channel: 'telegram' });
+    expect(greeting!.kind).toBe('greeting');
+  });
+
   it('"batal" leaves the intake and files nothing', async () => {
     await desk.say('warga-16', 'mau komplain');
     const cancelled = await desk.say('warga-16', 'batal');

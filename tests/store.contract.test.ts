@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import type { Entry } from '../knowledge/schema.js';
 import { openStore } from '../bot/store/index.js';
 import { openSqliteStore } from '../bot/store/sqlite.js';
-import type { Contact, Conversation, NewMessage, NewTicket, Store, Ticket } from '../bot/store/types.js';
+import { DuplicateError, type Contact, type Conversation, type DeliveryState, type Message, type NewMessage, type NewTicket, type NewUser, type Session, type Store, type Ticket } from '../bot/store/types.js';
 import { makeTempDir } from './helpers/tmp.js';
 
 interface Engine {
@@ -662,6 +662,299 @@ describe.each([sqlite, mongo])('$name store', (engine) => {
       });
     });
 
+    describe('message delivery', () => {
+      const outbound = (c: { contact: Contact; conversation: Conversation }, text: string): NewMessage => ({
+        ...inbound(c, text),
+        direction: 'out',
+        author: 'bot',
+      });
+
+      test('setDelivery replaces the state; it round-trips with its dates', async () => {
+        const c = await citizen();
+        const reply = (await store.messages.add(outbound(c, 'Syarat KTP-el: ...'))).message;
+        expect(reply.delivery).toBeUndefined();
+
+        const pending: DeliveryState = { status: 'pending', attempts: 0, sentParts: 0, platformMessageIds: [], updatedAt: new Date('2026-05-01T00:00:00.001Z') };
+        await store.messages.setDelivery(reply.id, pending);
+        expect((await store.messages.get(reply.id))!.delivery).toEqual(pending);
+
+        const sent: DeliveryState = {
+          status: 'sent',
+          attempts: 2,
+          sentParts: 2,
+          platformMessageIds: ['tg-101', 'tg-102'],
+          lastError: 'ETIMEDOUT',
+          sentAt: new Date('2026-05-01T00:00:03.003Z'),
+          updatedAt: new Date('2026-05-01T00:00:03.004Z'),
+        };
+        await store.messages.setDelivery(reply.id, sent);
+        expect((await store.messages.get(reply.id))!.delivery).toEqual(sent);
+        expect((await store.messages.list(c.conversation.id)).find((m) => m.id === reply.id)!.delivery).toEqual(sent);
+        await store.messages.setDelivery('no-such-message', pending); // no error
+
+        // A message stored with a delivery state keeps it (an agent's reply queued as it is written).
+        const queued = (await store.messages.add({ ...outbound(c, 'Balasan petugas'), author: 'agent', authorId: 'u1', delivery: pending })).message;
+        expect(queued.delivery).toEqual(pending);
+        expect((await store.messages.get(queued.id))!.delivery).toEqual(pending);
+      });
+
+      test('failedDeliveries lists only failed deliveries, newest first, with a limit', async () => {
+        const c = await citizen();
+        const state = (status: DeliveryState['status']): DeliveryState => ({
+          status, attempts: 6, sentParts: 0, platformMessageIds: [], lastError: 'Forbidden: bot was blocked by the user', updatedAt: new Date(),
+        });
+        const ids: string[] = [];
+        for (const status of ['failed', 'sent', 'failed', 'pending', 'failed'] as const) {
+          const m = (await store.messages.add(outbound(c, `balasan ${status}`))).message;
+          await store.messages.setDelivery(m.id, state(status));
+          if (status === 'failed') ids.push(m.id);
+        }
+        await store.messages.add(outbound(c, 'tanpa delivery'));
+        const mine = (list: Message[]) => list.filter((m) => m.conversationId === c.conversation.id).map((m) => m.id);
+        expect(mine(await store.messages.failedDeliveries())).toEqual([...ids].reverse());
+        expect((await store.messages.failedDeliveries(2)).map((m) => m.id)).toEqual([ids[2], ids[1]]);
+        expect((await store.messages.failedDeliveries())[0]!.delivery).toMatchObject({ status: 'failed', lastError: 'Forbidden: bot was blocked by the user' });
+
+        // A failed message that is delivered after all leaves the list.
+        await store.messages.setDelivery(ids[2]!, state('sent'));
+        expect(mine(await store.messages.failedDeliveries())).toEqual([ids[1], ids[0]]);
+      });
+    });
+
+    describe('jobs', () => {
+      let queues = 0;
+      /** A queue name of its own per test: the tests share one database. */
+      const freshQueue = () => `test-${engine.name}-${++queues}-${Date.now()}`;
+      const later = (date: Date, ms: number) => new Date(date.getTime() + ms);
+
+      test('add fills in defaults and is idempotent by id', async () => {
+        const queue = freshQueue();
+        const first = await store.jobs.add({ id: `${queue}:a`, queue, data: { messageId: 'm1', to: '42' } });
+        expect(first).toEqual({
+          id: `${queue}:a`,
+          queue,
+          data: { messageId: 'm1', to: '42' },
+          status: 'waiting',
+          attempts: 0,
+          maxAttempts: 5,
+          backoffMs: 1000,
+          runAt: expect.any(Date),
+          leaseUntil: null,
+          token: null,
+          createdAt: expect.any(Date),
+          updatedAt: expect.any(Date),
+        });
+        const again = await store.jobs.add({ id: `${queue}:a`, queue, data: { messageId: 'other' }, maxAttempts: 9 });
+        expect(again).toEqual(first);
+        const racing = await Promise.all([1, 2, 3].map((i) => store.jobs.add({ id: `${queue}:b`, queue, data: i })));
+        expect(new Set(racing.map((job) => job.data)).size).toBe(1);
+        const anonymous = await store.jobs.add({ queue, data: null, maxAttempts: 2, backoffMs: 50, runAt: new Date('2030-01-01T00:00:00Z') });
+        expect(anonymous).toMatchObject({ id: expect.any(String), data: null, maxAttempts: 2, backoffMs: 50, runAt: new Date('2030-01-01T00:00:00Z') });
+        expect(await store.jobs.get(anonymous.id)).toEqual(anonymous);
+        expect(await store.jobs.get('no-such-job')).toBeNull();
+        expect(await store.jobs.list({ queue })).toHaveLength(3);
+      });
+
+      test('10 concurrent claims of 5 jobs: each job is claimed exactly once', async () => {
+        const queue = freshQueue();
+        for (let i = 0; i < 5; i++) await store.jobs.add({ id: `${queue}:${i}`, queue, data: i });
+        const now = new Date();
+        const batches = await Promise.all(Array.from({ length: 10 }, () => store.jobs.claim<number>(queue, { now, leaseMs: 30_000, limit: 1 })));
+        const claimed = batches.flat();
+        expect(claimed.map((job) => job.id).sort()).toEqual([0, 1, 2, 3, 4].map((i) => `${queue}:${i}`));
+        expect(new Set(claimed.map((job) => job.token)).size).toBe(5);
+        for (const job of claimed) {
+          expect(job).toMatchObject({ status: 'active', attempts: 1, leaseUntil: later(now, 30_000), token: expect.any(String) });
+          expect(await store.jobs.get(job.id)).toEqual(job);
+        }
+        expect(await store.jobs.claim(queue, { now, leaseMs: 30_000, limit: 10 })).toEqual([]);
+      });
+
+      test('claim takes due jobs only, oldest runAt first, up to the limit, from its own queue', async () => {
+        const queue = freshQueue();
+        const t0 = new Date('2031-01-01T00:00:00.000Z');
+        await store.jobs.add({ id: `${queue}:late`, queue, data: 'late', runAt: later(t0, 3000) });
+        await store.jobs.add({ id: `${queue}:second`, queue, data: 'second', runAt: later(t0, 1000) });
+        await store.jobs.add({ id: `${queue}:first`, queue, data: 'first', runAt: t0 });
+        await store.jobs.add({ id: `${queue}-other:x`, queue: `${queue}-other`, data: 'other', runAt: t0 });
+        expect(await store.jobs.claim(queue, { now: later(t0, -1), leaseMs: 1000, limit: 10 })).toEqual([]);
+        expect((await store.jobs.claim(queue, { now: later(t0, 2000), leaseMs: 10_000, limit: 1 })).map((job) => job.data)).toEqual(['first']);
+        expect((await store.jobs.claim(queue, { now: later(t0, 2000), leaseMs: 10_000, limit: 10 })).map((job) => job.data)).toEqual(['second']);
+        expect(await store.jobs.claim(queue, { now: later(t0, 2999), leaseMs: 10_000, limit: 10 })).toEqual([]);
+        expect((await store.jobs.claim(queue, { now: later(t0, 3000), leaseMs: 10_000, limit: 10 })).map((job) => job.data)).toEqual(['late']);
+      });
+
+      test('an expired lease is claimed again with a new token; the old holder can no longer extend, complete or fail', async () => {
+        const queue = freshQueue();
+        const t0 = new Date();
+        await store.jobs.add({ id: `${queue}:crash`, queue, data: 'x' });
+        const [first] = await store.jobs.claim(queue, { now: t0, leaseMs: 1000, limit: 1 });
+        expect(await store.jobs.extend(first!.id, first!.token!, later(t0, 2000))).toBe(true);
+        expect(await store.jobs.claim(queue, { now: later(t0, 1999), leaseMs: 1000, limit: 1 })).toEqual([]);
+        const [second] = await store.jobs.claim(queue, { now: later(t0, 2000), leaseMs: 1000, limit: 1 });
+        expect(second).toMatchObject({ id: first!.id, status: 'active', attempts: 2, leaseUntil: later(t0, 3000) });
+        expect(second!.token).not.toBe(first!.token);
+
+        expect(await store.jobs.extend(first!.id, first!.token!, later(t0, 9000))).toBe(false);
+        expect(await store.jobs.complete(first!.id, first!.token!)).toBe(false);
+        expect(await store.jobs.fail(first!.id, first!.token!, 'late', null)).toBe(false);
+        expect(await store.jobs.get(first!.id)).toMatchObject({ status: 'active', token: second!.token, leaseUntil: later(t0, 3000) });
+
+        expect(await store.jobs.extend(second!.id, second!.token!, later(t0, 5000))).toBe(true);
+        const finishedAt = new Date('2031-02-03T04:05:06.007Z');
+        expect(await store.jobs.complete(second!.id, second!.token!, finishedAt)).toBe(true);
+        expect(await store.jobs.get(second!.id)).toMatchObject({ status: 'completed', token: null, leaseUntil: null, finishedAt, attempts: 2 });
+        expect(await store.jobs.complete(second!.id, second!.token!)).toBe(false);
+        expect(await store.jobs.claim(queue, { now: later(t0, 60_000), leaseMs: 1000, limit: 1 })).toEqual([]);
+      });
+
+      test('fail with retryAt puts the job back to wait until then; with null it fails for good; retry() revives a failed job', async () => {
+        const queue = freshQueue();
+        const t0 = new Date();
+        await store.jobs.add({ id: `${queue}:flaky`, queue, data: 'x', maxAttempts: 2 });
+        const [attempt1] = await store.jobs.claim(queue, { now: t0, leaseMs: 1000, limit: 1 });
+        const retryAt = later(t0, 5000);
+        expect(await store.jobs.fail(attempt1!.id, attempt1!.token!, 'ECONNRESET', retryAt)).toBe(true);
+        expect(await store.jobs.get(attempt1!.id)).toMatchObject({ status: 'waiting', runAt: retryAt, lastError: 'ECONNRESET', token: null, leaseUntil: null, attempts: 1 });
+        expect(await store.jobs.claim(queue, { now: later(t0, 4999), leaseMs: 1000, limit: 1 })).toEqual([]);
+        const [attempt2] = await store.jobs.claim(queue, { now: retryAt, leaseMs: 1000, limit: 1 });
+        expect(attempt2).toMatchObject({ attempts: 2, status: 'active' });
+        expect(await store.jobs.fail(attempt2!.id, attempt2!.token!, 'Forbidden: bot was blocked by the user', null)).toBe(true);
+        const failed = await store.jobs.get(attempt2!.id);
+        expect(failed).toMatchObject({ status: 'failed', lastError: 'Forbidden: bot was blocked by the user', token: null, leaseUntil: null, finishedAt: expect.any(Date) });
+        expect(await store.jobs.claim(queue, { now: later(t0, 60_000), leaseMs: 1000, limit: 1 })).toEqual([]);
+        expect(await store.jobs.fail(attempt2!.id, attempt2!.token!, 'again', null)).toBe(false);
+
+        const now = later(t0, 70_000);
+        expect(await store.jobs.retry(attempt2!.id, now)).toBe(true);
+        expect(await store.jobs.get(attempt2!.id)).toMatchObject({ status: 'waiting', attempts: 0, runAt: now });
+        expect((await store.jobs.get(attempt2!.id))!.finishedAt).toBeUndefined();
+        expect(await store.jobs.retry(attempt2!.id)).toBe(false); // not failed any more
+        expect(await store.jobs.retry('no-such-job')).toBe(false);
+        expect((await store.jobs.claim(queue, { now, leaseMs: 1000, limit: 1 })).map((job) => job.attempts)).toEqual([1]);
+      });
+
+      test('counts per status (delayed = waiting but not yet due); list is newest first with filters', async () => {
+        const queue = freshQueue();
+        expect(await store.jobs.counts(queue)).toEqual({ waiting: 0, active: 0, completed: 0, failed: 0, delayed: 0 });
+        const now = new Date();
+        const ids = Array.from({ length: 6 }, (_, i) => `${queue}:${i}`);
+        for (const [i, id] of ids.entries()) {
+          await store.jobs.add({ id, queue, data: i, runAt: i === 5 ? later(now, 60_000) : now });
+          await new Promise((resolve) => setTimeout(resolve, 2)); // distinct createdAt
+        }
+        const [a, b, c] = await store.jobs.claim(queue, { now: later(now, 10), leaseMs: 30_000, limit: 3 });
+        await store.jobs.complete(a!.id, a!.token!);
+        await store.jobs.fail(b!.id, b!.token!, 'boom', null);
+        expect(c!.status).toBe('active');
+        expect(await store.jobs.counts(queue, later(now, 10))).toEqual({ waiting: 2, active: 1, completed: 1, failed: 1, delayed: 1 });
+        expect(await store.jobs.counts(queue, later(now, 60_000))).toMatchObject({ waiting: 3, delayed: 0 });
+
+        expect((await store.jobs.list({ queue })).map((job) => job.id)).toEqual([...ids].reverse());
+        expect((await store.jobs.list({ queue, limit: 2 })).map((job) => job.id)).toEqual([ids[5], ids[4]]);
+        expect((await store.jobs.list({ queue, status: ['failed', 'completed'] })).map((job) => job.id)).toEqual([b!.id, a!.id]);
+        expect((await store.jobs.list({ status: ['failed'] })).map((job) => job.id)).toContain(b!.id);
+      });
+    });
+
+    describe('keyValue', () => {
+      test('batch get/set, null deletes, keys, clear; namespaces are isolated', async () => {
+        const ns = `wa-keys-${engine.name}`;
+        const other = `${ns}-other`;
+        expect(await store.keyValue.get(ns, ['a'])).toEqual({});
+        await store.keyValue.set(ns, { 'pre-key:1': 'AAA', 'pre-key:2': 'BBB', 'session:628': '{"x":1}' });
+        await store.keyValue.set(other, { 'pre-key:1': 'OTHER' });
+        expect(await store.keyValue.get(ns, ['pre-key:1', 'pre-key:2', 'pre-key:3'])).toEqual({ 'pre-key:1': 'AAA', 'pre-key:2': 'BBB' });
+        await store.keyValue.set(ns, { 'pre-key:1': null, 'pre-key:2': 'BBB2', 'pre-key:4': 'DDD', 'never-set': null });
+        expect(await store.keyValue.get(ns, ['pre-key:1', 'pre-key:2', 'pre-key:4'])).toEqual({ 'pre-key:2': 'BBB2', 'pre-key:4': 'DDD' });
+        expect(await store.keyValue.keys(ns)).toEqual(['pre-key:2', 'pre-key:4', 'session:628']);
+        expect(await store.keyValue.get(ns, [])).toEqual({});
+        await store.keyValue.set(ns, {});
+        const many = Object.fromEntries(Array.from({ length: 500 }, (_, i) => [`k${i}`, `v${i}`]));
+        await store.keyValue.set(`${ns}-many`, many);
+        expect(await store.keyValue.get(`${ns}-many`, Object.keys(many))).toEqual(many);
+
+        await store.keyValue.clear(ns);
+        expect(await store.keyValue.keys(ns)).toEqual([]);
+        expect(await store.keyValue.get(other, ['pre-key:1'])).toEqual({ 'pre-key:1': 'OTHER' });
+      });
+    });
+
+    describe('users', () => {
+      const newUser = (username: string, extra: Partial<NewUser> = {}): NewUser => ({
+        username, displayName: 'Petugas', role: 'agent', passwordHash: 'scrypt$abc$def', ...extra,
+      });
+
+      test('create, byUsername (case-insensitive), DuplicateError, update, list oldest first, count', async () => {
+        const before = await store.users.count();
+        const admin = await store.users.create(newUser('Admin.Palu', { role: 'admin', displayName: 'Admin Palu' }));
+        expect(admin).toEqual({
+          id: expect.any(String),
+          username: 'admin.palu',
+          displayName: 'Admin Palu',
+          role: 'admin',
+          passwordHash: 'scrypt$abc$def',
+          totpSecret: null,
+          disabled: false,
+          failedLogins: 0,
+          lockedUntil: null,
+          lastLoginAt: null,
+          createdAt: expect.any(Date),
+          updatedAt: expect.any(Date),
+        });
+        expect(await store.users.get(admin.id)).toEqual(admin);
+        expect(await store.users.byUsername('ADMIN.palu')).toEqual(admin);
+        expect(await store.users.byUsername('nobody')).toBeNull();
+        await expect(store.users.create(newUser('admin.PALU'))).rejects.toBeInstanceOf(DuplicateError);
+        const racing = await Promise.allSettled([1, 2, 3].map(() => store.users.create(newUser('Siti'))));
+        expect(racing.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+        expect(racing.filter((r) => r.status === 'rejected').every((r) => (r as PromiseRejectedResult).reason instanceof DuplicateError)).toBe(true);
+
+        const lockedUntil = new Date('2026-06-01T01:02:03.004Z');
+        const updated = await store.users.update(admin.id, { failedLogins: 3, lockedUntil, totpSecret: 'enc:xyz', disabled: true, role: 'supervisor' });
+        expect(updated).toEqual({ ...admin, failedLogins: 3, lockedUntil, totpSecret: 'enc:xyz', disabled: true, role: 'supervisor', updatedAt: expect.any(Date) });
+        expect(updated!.updatedAt.getTime()).toBeGreaterThanOrEqual(admin.updatedAt.getTime());
+        expect(await store.users.get(admin.id)).toEqual(updated);
+        expect(await store.users.update(admin.id, { lockedUntil: null, disabled: false })).toMatchObject({ lockedUntil: null, disabled: false });
+        expect(await store.users.update('no-such-user', { failedLogins: 1 })).toBeNull();
+
+        const agent = await store.users.create(newUser('budi'));
+        const listed = (await store.users.list()).map((u) => u.username);
+        expect(listed.slice(-3)).toEqual(['admin.palu', 'siti', 'budi']);
+        expect(await store.users.count()).toBe(before + 3);
+        expect(agent.role).toBe('agent');
+      });
+    });
+
+    describe('sessions', () => {
+      test('create, get, update, delete, deleteForUser', async () => {
+        const at = new Date('2026-06-01T00:00:00.000Z');
+        const session = (id: string, userId: string): Session => ({
+          id, userId, csrfToken: `csrf-${id}`, pendingTotp: true, createdAt: at, lastSeenAt: at, expiresAt: new Date('2099-01-01T00:00:00.000Z'),
+        });
+        const s1 = session(`${engine.name}-s1`, 'user-1');
+        expect(await store.sessions.create(s1)).toEqual(s1);
+        await store.sessions.create(session(`${engine.name}-s2`, 'user-1'));
+        await store.sessions.create(session(`${engine.name}-s3`, 'user-2'));
+        expect(await store.sessions.get(s1.id)).toEqual(s1);
+        expect(await store.sessions.get('no-such-session')).toBeNull();
+
+        const lastSeenAt = new Date('2026-06-01T00:10:00.000Z');
+        const updated = await store.sessions.update(s1.id, { pendingTotp: false, lastSeenAt, csrfToken: 'rotated' });
+        expect(updated).toEqual({ ...s1, pendingTotp: false, lastSeenAt, csrfToken: 'rotated' });
+        expect(await store.sessions.get(s1.id)).toEqual(updated);
+        expect(await store.sessions.update('no-such-session', { lastSeenAt })).toBeNull();
+
+        await store.sessions.delete(`${engine.name}-s2`);
+        expect(await store.sessions.get(`${engine.name}-s2`)).toBeNull();
+        await store.sessions.create(session(`${engine.name}-s4`, 'user-1'));
+        await store.sessions.deleteForUser('user-1');
+        expect(await store.sessions.get(s1.id)).toBeNull();
+        expect(await store.sessions.get(`${engine.name}-s4`)).toBeNull();
+        expect(await store.sessions.get(`${engine.name}-s3`)).not.toBeNull();
+      });
+    });
+
     test('data survives closing and reopening the store', async () => {
       const c = await citizen();
       const message = (await store.messages.add(inbound(c, 'tersimpan', { platformMessageId: 'persist-1' }))).message;
@@ -757,6 +1050,57 @@ describe('sqlite store shared by several processes', () => {
     },
     60_000,
   );
+});
+
+describe('sqlite job queue shared by several processes', () => {
+  const dir = makeTempDir('siratu-jobs-multiproc-');
+  afterAll(() => dir.remove());
+
+  test('4 processes claiming from one queue of 100 jobs: each job is completed exactly once', async () => {
+    const file = join(dir.dir, 'jobs.db');
+    const setup = openSqliteStore({ file });
+    const ids = Array.from({ length: 100 }, (_, i) => `job-${String(i).padStart(3, '0')}`);
+    for (const id of ids) await setup.jobs.add({ id, queue: 'shared', data: { id } });
+    await setup.close();
+
+    const env = { ...process.env };
+    delete env.NODE_OPTIONS;
+    const workers = Array.from({ length: 4 }, (_, index) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', 'tests/helpers/job-worker.ts', file, 'shared'], {
+        cwd: fileURLToPath(new URL('..', import.meta.url)),
+        env,
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      child.stdin.on('error', () => {});
+      let stderr = '';
+      child.stderr.on('data', (chunk) => (stderr += chunk));
+      const lines: string[] = [];
+      let onReady: () => void;
+      const ready = new Promise<void>((resolve) => (onReady = resolve));
+      createInterface({ input: child.stdout }).on('line', (line) => (line === 'ready' ? onReady() : lines.push(line)));
+      const done = new Promise<string[]>((resolve, reject) =>
+        child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(lines.at(-1)!)) : reject(new Error(`worker ${index} exited with ${code}: ${stderr}`)))),
+      );
+      done.catch(() => onReady());
+      return { child, ready, done };
+    });
+    await Promise.all(workers.map((w) => w.ready));
+    for (const w of workers) w.child.stdin.end('go\n');
+    const reports = await Promise.all(workers.map((w) => w.done));
+
+    const all = reports.flat();
+    expect(all).toHaveLength(100);
+    expect([...all].sort()).toEqual(ids);
+    expect(reports.filter((r) => r.length > 0).length).toBeGreaterThan(1); // they really competed
+    const check = openSqliteStore({ file });
+    try {
+      expect(await check.jobs.counts('shared')).toEqual({ waiting: 0, active: 0, completed: 100, failed: 0, delayed: 0 });
+      expect((await check.jobs.list({ queue: 'shared' })).every((job) => job.attempts === 1)).toBe(true);
+    } finally {
+      await check.close();
+    }
+    console.log(`jobs per worker: ${reports.map((r) => r.length).join(', ')}`);
+  }, 60_000);
 });
 
 describe('openStore', () => {

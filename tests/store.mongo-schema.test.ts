@@ -5,7 +5,7 @@
  */
 import { afterAll, describe, expect, test } from '@jest/globals';
 import mongoose from 'mongoose';
-import { buildConversation, buildMessage, buildTicket, newId } from '../bot/store/ids.js';
+import { buildConversation, buildJob, buildMessage, buildTicket, buildUser, newId } from '../bot/store/ids.js';
 import { buildModels, fromDoc, schemas } from '../bot/store/mongo.js';
 import type { Contact, Conversation, Message, Ticket } from '../bot/store/types.js';
 
@@ -70,7 +70,28 @@ describe('mongo schemas: the indexes behind the contract', () => {
       EntryVersion: 'entry_versions',
       Counter: 'counters',
       Setting: 'settings',
+      Job: 'jobs',
+      KeyValue: 'key_values',
+      User: 'users',
+      Session: 'sessions',
     });
+  });
+
+  test('jobs: claim() finds due and expired jobs per queue by index; lists newest first', () => {
+    expect(index(schemas.job, { queue: 1, status: 1, runAt: 1 })).toBeDefined();
+    expect(index(schemas.job, { queue: 1, status: 1, leaseUntil: 1 })).toBeDefined();
+    expect(index(schemas.job, { queue: 1, createdAt: -1 })).toBeDefined();
+  });
+
+  test('key-values are unique per (namespace, key); usernames are unique; sessions expire by TTL', () => {
+    expect(index(schemas.keyValue, { namespace: 1, key: 1 })).toMatchObject({ unique: true });
+    expect(index(schemas.user, { username: 1 })).toMatchObject({ unique: true });
+    expect(index(schemas.session, { userId: 1 })).toBeDefined();
+    expect(index(schemas.session, { expiresAt: 1 })).toMatchObject({ expireAfterSeconds: 0 });
+  });
+
+  test('failed deliveries are found by index', () => {
+    expect(index(schemas.message, { 'delivery.status': 1, _id: -1 })).toMatchObject({ partialFilterExpression: { 'delivery.status': { $exists: true } } });
   });
 });
 
@@ -81,6 +102,13 @@ describe('mongo schemas: validation', () => {
     await expect(new models.Message(asDoc(messageRecord())).validate()).resolves.toBeUndefined();
     await expect(new models.Message(asDoc({ ...messageRecord(), text: '' })).validate()).resolves.toBeUndefined();
     await expect(new models.Ticket(asDoc(ticketRecord())).validate()).resolves.toBeUndefined();
+    await expect(new models.Job(asDoc(buildJob({ queue: 'deliver:telegram', data: { messageId: 'm', to: '42' } }))).validate()).resolves.toBeUndefined();
+    await expect(new models.User(asDoc(buildUser({ username: 'Admin', displayName: 'Admin', role: 'admin', passwordHash: 'x' }))).validate()).resolves.toBeUndefined();
+    const delivery = { status: 'sent', attempts: 1, sentParts: 1, platformMessageIds: ['1'], sentAt: new Date(), updatedAt: new Date() };
+    await expect(new models.Message({ ...asDoc(messageRecord()), delivery }).validate()).resolves.toBeUndefined();
+    await expect(new models.Message({ ...asDoc(messageRecord()), delivery: { ...delivery, status: 'lost' } }).validate()).rejects.toThrow(/status/);
+    await expect(new models.Job({ ...asDoc(buildJob({ queue: 'q', data: 1 })), status: 'sleeping' }).validate()).rejects.toThrow(/status/);
+    await expect(new models.User({ ...asDoc(buildUser({ username: 'a', displayName: 'A', role: 'agent', passwordHash: 'x' })), role: 'root' }).validate()).rejects.toThrow(/role/);
   });
 
   test('a ticket without a number, or with a malformed one, is rejected', async () => {
@@ -119,6 +147,7 @@ describe('mongo documents → interface objects', () => {
     expect(plain).toEqual(message);
     expect(Object.keys(plain)).not.toContain('options');
     expect(Object.keys(plain)).not.toContain('attachments');
+    expect(Object.keys(plain)).not.toContain('delivery');
 
     const conversation = buildConversation(contact);
     const stored = { ...new models.Conversation({ ...asDoc(conversation), openKey: contact.id }).toObject(), __v: 0 };

@@ -5,7 +5,21 @@
  * they persist them.
  */
 import { monotonicFactory } from 'ulid';
-import type { Contact, Conversation, Message, NewMessage, NewTicket, Ticket, TicketEvent, TicketStatus } from './types.js';
+import type {
+  Contact,
+  Conversation,
+  DeliveryState,
+  Job,
+  Message,
+  NewJob,
+  NewMessage,
+  NewTicket,
+  NewUser,
+  Ticket,
+  TicketEvent,
+  TicketStatus,
+  User,
+} from './types.js';
 
 const nextUlid = monotonicFactory();
 
@@ -99,4 +113,58 @@ export function ticketEvent(
   status?: { from: TicketStatus; to: TicketStatus },
 ): TicketEvent {
   return compact({ ...event, at: event.at ?? now, ...(status ?? {}) });
+}
+
+/** Defaults of a new job (the queue layer passes its own; these keep a bare `add` sensible). */
+export function buildJob<T>(input: NewJob<T>, now = new Date()): Job<T> {
+  return {
+    id: input.id ?? newId(),
+    queue: input.queue,
+    data: input.data,
+    status: 'waiting',
+    attempts: 0,
+    maxAttempts: input.maxAttempts ?? 5,
+    backoffMs: input.backoffMs ?? 1000,
+    runAt: input.runAt ?? now,
+    leaseUntil: null,
+    token: null,
+    createdAt: now,
+    updatedAt: now,
+  };
+}
+
+/** Usernames are compared case-insensitively: stored and looked up in lower case. */
+export function normalizeUsername(username: string): string {
+  return username.toLowerCase();
+}
+
+export function buildUser(input: NewUser, now = new Date()): User {
+  return {
+    id: newId(),
+    username: normalizeUsername(input.username),
+    displayName: input.displayName,
+    role: input.role,
+    passwordHash: input.passwordHash,
+    totpSecret: null,
+    disabled: false,
+    failedLogins: 0,
+    lockedUntil: null,
+    lastLoginAt: null,
+    createdAt: now,
+    updatedAt: now,
+  };
+}
+
+/** A delivery state read back from JSON (SQLite) or a document (MongoDB): dates as Dates, absent optionals absent. */
+export function reviveDelivery(value: DeliveryState | undefined | null): DeliveryState | undefined {
+  if (!value) return undefined;
+  return compact({
+    status: value.status,
+    attempts: value.attempts,
+    sentParts: value.sentParts,
+    platformMessageIds: [...value.platformMessageIds],
+    lastError: value.lastError ?? undefined,
+    sentAt: value.sentAt ? new Date(value.sentAt) : undefined,
+    updatedAt: new Date(value.updatedAt),
+  });
 }

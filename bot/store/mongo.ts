@@ -16,15 +16,21 @@
 import mongoose, { Schema, type Connection } from 'mongoose';
 import { CHANNELS } from '../types.js';
 import type { Entry } from '../../knowledge/schema.js';
-import { buildConversation, buildMessage, buildTicket, compact, newId, ticketEvent, ticketYear } from './ids.js';
+import { randomUUID } from 'node:crypto';
+import { buildConversation, buildJob, buildMessage, buildTicket, buildUser, compact, newId, normalizeUsername, reviveDelivery, ticketEvent, ticketYear } from './ids.js';
 import {
+  DuplicateError,
+  ROLES,
   TICKET_STATUSES,
   type Contact,
   type Conversation,
   type EntryVersion,
+  type Job,
   type Message,
+  type Session,
   type Store,
   type Ticket,
+  type User,
 } from './types.js';
 
 /** A record as stored: the interface's `id` is the document `_id` (a ULID string, so `_id` order is creation order). */
@@ -41,6 +47,14 @@ interface SettingDoc {
   _id: string;
   value: unknown;
 }
+type JobDoc = Doc<Job>;
+interface KeyValueDoc {
+  namespace: string;
+  key: string;
+  value: string;
+}
+type UserDoc = Doc<User>;
+type SessionDoc = Doc<Session>;
 
 const options = { versionKey: false, minimize: false } as const;
 const channel = { type: String, enum: CHANNELS, required: true };
@@ -118,6 +132,21 @@ const message = new Schema<MessageDoc>(
     platformMessageId: String,
     replyTo: String,
     handledAt: Date,
+    delivery: {
+      type: new Schema(
+        {
+          status: { type: String, enum: ['pending', 'sent', 'failed'], required: true },
+          attempts: { type: Number, required: true, min: 0 },
+          sentParts: { type: Number, required: true, min: 0 },
+          platformMessageIds: { type: [String], default: () => [] },
+          lastError: String,
+          sentAt: Date,
+          updatedAt: { type: Date, required: true },
+        },
+        { _id: false },
+      ),
+      default: undefined,
+    },
     createdAt: { type: Date, required: true },
   },
   { ...options, collection: 'messages' },
@@ -129,6 +158,8 @@ message.index(
 message.index({ conversationId: 1, _id: 1 });
 message.index({ contactId: 1, _id: 1 });
 message.index({ direction: 1, handledAt: 1, _id: 1 });
+// The admins' list of failed deliveries; only outbound messages on pushing channels have the field.
+message.index({ 'delivery.status': 1, _id: -1 }, { partialFilterExpression: { 'delivery.status': { $exists: true } } });
 
 const ticketEventSchema = new Schema(
   {
@@ -198,7 +229,72 @@ const setting = new Schema<SettingDoc>(
   { ...options, collection: 'settings' },
 );
 
-export const schemas = { contact, conversation, message, ticket, entryVersion, counter, setting };
+const job = new Schema<JobDoc>(
+  {
+    _id: { type: String, required: true },
+    queue: { type: String, required: true },
+    data: Schema.Types.Mixed,
+    status: { type: String, enum: ['waiting', 'active', 'completed', 'failed'], required: true },
+    attempts: { type: Number, required: true, min: 0 },
+    maxAttempts: { type: Number, required: true, min: 1 },
+    backoffMs: { type: Number, required: true, min: 0 },
+    runAt: { type: Date, required: true },
+    leaseUntil: nullableDate,
+    token: nullableString,
+    lastError: String,
+    createdAt: { type: Date, required: true },
+    updatedAt: { type: Date, required: true },
+    finishedAt: Date,
+  },
+  { ...options, collection: 'jobs' },
+);
+// What claim() looks for: due waiting jobs and expired leases, per queue.
+job.index({ queue: 1, status: 1, runAt: 1 });
+job.index({ queue: 1, status: 1, leaseUntil: 1 });
+job.index({ queue: 1, createdAt: -1 });
+
+const keyValue = new Schema<KeyValueDoc>(
+  { namespace: { type: String, required: true }, key: { type: String, required: true }, value: { type: String, required: true } },
+  { ...options, collection: 'key_values' },
+);
+keyValue.index({ namespace: 1, key: 1 }, { unique: true });
+
+const user = new Schema<UserDoc>(
+  {
+    _id: { type: String, required: true },
+    username: { type: String, required: true, lowercase: true },
+    displayName: { type: String, required: true },
+    role: { type: String, enum: ROLES, required: true },
+    passwordHash: { type: String, required: true },
+    totpSecret: nullableString,
+    disabled: { type: Boolean, required: true },
+    failedLogins: { type: Number, required: true, min: 0 },
+    lockedUntil: nullableDate,
+    lastLoginAt: nullableDate,
+    createdAt: { type: Date, required: true },
+    updatedAt: { type: Date, required: true },
+  },
+  { ...options, collection: 'users' },
+);
+user.index({ username: 1 }, { unique: true });
+
+const session = new Schema<SessionDoc>(
+  {
+    _id: { type: String, required: true },
+    userId: { type: String, required: true },
+    csrfToken: { type: String, required: true },
+    pendingTotp: { type: Boolean, required: true },
+    createdAt: { type: Date, required: true },
+    lastSeenAt: { type: Date, required: true },
+    expiresAt: { type: Date, required: true },
+  },
+  { ...options, collection: 'sessions' },
+);
+session.index({ userId: 1 });
+// MongoDB deletes expired sessions by itself (the auth layer still checks expiresAt: the TTL monitor runs once a minute).
+session.index({ expiresAt: 1 }, { expireAfterSeconds: 0 });
+
+export const schemas = { contact, conversation, message, ticket, entryVersion, counter, setting, job, keyValue, user, session };
 
 /** Compiles the models on a connection (an unopened one is fine for validation and index inspection). */
 export function buildModels(connection: Connection) {
@@ -210,6 +306,10 @@ export function buildModels(connection: Connection) {
     EntryVersion: connection.model<EntryVersion>('EntryVersion', entryVersion),
     Counter: connection.model<CounterDoc>('Counter', counter),
     Setting: connection.model<SettingDoc>('Setting', setting),
+    Job: connection.model<JobDoc>('Job', job),
+    KeyValue: connection.model<KeyValueDoc>('KeyValue', keyValue),
+    User: connection.model<UserDoc>('User', user),
+    Session: connection.model<SessionDoc>('Session', session),
   };
 }
 export type Models = ReturnType<typeof buildModels>;
@@ -266,12 +366,18 @@ export async function openMongoStore(options: { uri: string; dbName?: string }):
     await connection.close().catch(() => {}); // no half-open connection keeping the process alive
     throw error;
   }
-  const { Contact, Conversation, Message, Ticket, EntryVersion, Counter, Setting } = models;
+  const { Contact, Conversation, Message, Ticket, EntryVersion, Counter, Setting, Job, KeyValue, User, Session } = models;
   /** Attachments live in GridFS, so every instance can serve them. */
   const files = new mongoose.mongo.GridFSBucket(connection.db!, { bucketName: 'files' });
 
   const toContact = (doc: ContactDoc) => fromDoc<Contact>(doc);
-  const toMessage = (doc: MessageDoc) => fromDoc<Message>(doc);
+  const toMessage = (doc: MessageDoc) => compact({ ...fromDoc<Message>(doc), delivery: reviveDelivery(doc.delivery) });
+  const toJob = <T>(doc: JobDoc) => fromDoc<Job<T>>(doc as Doc<Job<T>>);
+  const toUser = (doc: UserDoc) => fromDoc<User>(doc);
+  const toSession = (doc: SessionDoc) => fromDoc<Session>(doc);
+  /** Conditional update of a job the caller holds (matching token while active); true if it applied. */
+  const held = async (id: string, token: string, update: Record<string, unknown>) =>
+    (await Job.updateOne({ _id: id, token, status: 'active' }, update)).matchedCount > 0;
   const toTicket = (doc: TicketDoc) => fromDoc<Ticket>(doc);
   const toConversation = (doc: ConversationDoc) => fromDoc<Conversation>(doc);
   const maybe = <D, T>(convert: (doc: D) => T) => (doc: D | null) => (doc ? convert(doc) : null);
@@ -388,6 +494,13 @@ export async function openMongoStore(options: { uri: string; dbName?: string }):
       },
       async markHandled(id, at = new Date()) {
         await Message.updateOne({ _id: id }, { $set: { handledAt: at } });
+      },
+      async setDelivery(id, delivery) {
+        await Message.updateOne({ _id: id }, { $set: { delivery: compact(delivery) } }, { runValidators: true });
+      },
+      async failedDeliveries(limit) {
+        const docs = await Message.find({ 'delivery.status': 'failed' }).sort({ _id: -1 }).limit(limit ?? 0).lean<MessageDoc[]>();
+        return docs.map(toMessage);
       },
       async unhandled(limit) {
         const docs = await Message.find({ direction: 'in', handledAt: null }).sort({ _id: 1 }).limit(limit ?? 0).lean<MessageDoc[]>();
@@ -528,6 +641,136 @@ export async function openMongoStore(options: { uri: string; dbName?: string }):
         for await (const chunk of files.openDownloadStream(key as never)) chunks.push(chunk as Buffer);
         const metadata = (info.metadata ?? {}) as { mimeType?: string; fileName?: string };
         return compact({ key, fileName: metadata.fileName, mimeType: metadata.mimeType ?? 'application/octet-stream', size: info.length, data: Buffer.concat(chunks), createdAt: info.uploadDate });
+      },
+    },
+
+    jobs: {
+      async add<T>(input: Parameters<Store['jobs']['add']>[0]) {
+        const record = buildJob(input);
+        // Insert-if-absent in one atomic upsert: a concurrent add of the same id finds the first one.
+        const upsert = () => Job.findOneAndUpdate({ _id: record.id }, { $setOnInsert: toDoc(record) }, { ...after, upsert: true });
+        const doc = await upsert().catch((error) => (isDuplicateKey(error) ? upsert() : Promise.reject(error)));
+        return toJob<T>(doc!);
+      },
+      async claim<T>(queue: string, { now, leaseMs, limit }: { now: Date; leaseMs: number; limit: number }) {
+        // No multi-document atomicity without transactions: each job is taken by its own atomic findOneAndUpdate.
+        const claimed: Job<T>[] = [];
+        while (claimed.length < limit) {
+          const doc = await Job.findOneAndUpdate(
+            { queue, $or: [{ status: 'waiting', runAt: { $lte: now } }, { status: 'active', leaseUntil: { $lte: now } }] },
+            { $set: { status: 'active', token: randomUUID(), leaseUntil: new Date(now.getTime() + leaseMs), updatedAt: new Date() }, $inc: { attempts: 1 } },
+            { ...after, sort: { runAt: 1, _id: 1 } },
+          );
+          if (!doc) break;
+          claimed.push(toJob<T>(doc));
+        }
+        return claimed;
+      },
+      async extend(id, token, leaseUntil) {
+        return held(id, token, { $set: { leaseUntil, updatedAt: new Date() } });
+      },
+      async complete(id, token, at = new Date()) {
+        return held(id, token, { $set: { status: 'completed', token: null, leaseUntil: null, finishedAt: at, updatedAt: new Date() } });
+      },
+      async fail(id, token, error, retryAt) {
+        const now = new Date();
+        const set = retryAt ? { status: 'waiting', runAt: retryAt } : { status: 'failed', finishedAt: now };
+        return held(id, token, { $set: { ...set, token: null, leaseUntil: null, lastError: error, updatedAt: now } });
+      },
+      async get<T>(id: string) {
+        return maybe((doc: JobDoc) => toJob<T>(doc))(await Job.findById(id).lean<JobDoc>());
+      },
+      async list(filter) {
+        const query: Record<string, unknown> = compact({ queue: filter.queue });
+        if (filter.status) query.status = { $in: filter.status };
+        return (await Job.find(query).sort({ createdAt: -1, _id: -1 }).limit(filter.limit ?? 0).lean<JobDoc[]>()).map((doc) => toJob(doc));
+      },
+      async counts(queue, now = new Date()) {
+        const rows = await Job.aggregate<{ _id: Job['status'] | 'delayed'; n: number }>([
+          { $match: { queue } },
+          { $group: { _id: { $cond: [{ $and: [{ $eq: ['$status', 'waiting'] }, { $gt: ['$runAt', now] }] }, 'delayed', '$status'] }, n: { $sum: 1 } } },
+        ]);
+        return { waiting: 0, active: 0, completed: 0, failed: 0, delayed: 0, ...Object.fromEntries(rows.map((r) => [r._id, r.n])) };
+      },
+      async retry(id, now = new Date()) {
+        const result = await Job.updateOne(
+          { _id: id, status: 'failed' },
+          { $set: { status: 'waiting', attempts: 0, runAt: now, updatedAt: now }, $unset: { finishedAt: 1 } },
+        );
+        return result.matchedCount > 0;
+      },
+    },
+
+    keyValue: {
+      async get(namespace, keys) {
+        const docs = await KeyValue.find({ namespace, key: { $in: keys } }).lean<KeyValueDoc[]>();
+        return Object.fromEntries(docs.map((doc) => [doc.key, doc.value]));
+      },
+      async set(namespace, entries) {
+        // Each key is its own atomic write; a batch is not all-or-nothing (the Signal key store does not need it to be).
+        const operations = Object.entries(entries).map(([key, value]) =>
+          value === null
+            ? { deleteOne: { filter: { namespace, key } } }
+            : { updateOne: { filter: { namespace, key }, update: { $set: { value } }, upsert: true } },
+        );
+        if (operations.length > 0) await KeyValue.bulkWrite(operations, { ordered: false });
+      },
+      async keys(namespace) {
+        return (await KeyValue.find({ namespace }).sort({ key: 1 }).select('key').lean<Pick<KeyValueDoc, 'key'>[]>()).map((doc) => doc.key);
+      },
+      async clear(namespace) {
+        await KeyValue.deleteMany({ namespace });
+      },
+    },
+
+    users: {
+      async create(input) {
+        const record = buildUser(input);
+        try {
+          await User.create(toDoc(record));
+        } catch (error) {
+          if (isDuplicateKey(error)) throw new DuplicateError(`username ${record.username} is taken`);
+          throw error;
+        }
+        return record;
+      },
+      async get(id) {
+        return maybe(toUser)(await User.findById(id).lean<UserDoc>());
+      },
+      async byUsername(username) {
+        return maybe(toUser)(await User.findOne({ username: normalizeUsername(username) }).lean<UserDoc>());
+      },
+      async update(id, patch) {
+        return maybe(toUser)(await User.findOneAndUpdate({ _id: id }, { $set: { ...compact(patch), updatedAt: new Date() } }, after));
+      },
+      async list() {
+        return (await User.find().sort({ _id: 1 }).lean<UserDoc[]>()).map(toUser);
+      },
+      async count() {
+        return User.countDocuments();
+      },
+    },
+
+    sessions: {
+      async create(value) {
+        await Session.create(toDoc(value));
+        return { ...value };
+      },
+      async get(id) {
+        return maybe(toSession)(await Session.findById(id).lean<SessionDoc>());
+      },
+      async update(id, patch) {
+        const set = compact(patch);
+        const doc = Object.keys(set).length
+          ? await Session.findOneAndUpdate({ _id: id }, { $set: set }, after)
+          : await Session.findById(id).lean<SessionDoc>();
+        return maybe(toSession)(doc);
+      },
+      async delete(id) {
+        await Session.deleteOne({ _id: id });
+      },
+      async deleteForUser(userId) {
+        await Session.deleteMany({ userId });
       },
     },
 

@@ -9,10 +9,17 @@ import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import type { Entry } from '../../knowledge/schema.js';
 import type { Attachment } from '../types.js';
-import { buildConversation, buildMessage, buildTicket, compact, newId, ticketEvent, ticketYear } from './ids.js';
+import { buildConversation, buildJob, buildMessage, buildTicket, buildUser, compact, newId, normalizeUsername, reviveDelivery, ticketEvent, ticketYear } from './ids.js';
 import {
+  DuplicateError,
+  ROLES,
   TICKET_STATUSES,
   type CommittedTurn,
+  type DeliveryState,
+  type Job,
+  type Session,
+  type User,
+  type UserPatch,
   type Contact,
   type Conversation,
   type ConversationPatch,
@@ -152,6 +159,66 @@ const MIGRATIONS = [
     created_at INTEGER NOT NULL
   );
   `,
+  `
+  -- Outbound delivery state (JSON); its status is a column of its own so the admins' failed list is an index scan.
+  ALTER TABLE messages ADD COLUMN delivery TEXT;
+  ALTER TABLE messages ADD COLUMN delivery_status TEXT CHECK (delivery_status IN ('pending', 'sent', 'failed'));
+  CREATE INDEX messages_delivery_failed ON messages (id) WHERE delivery_status = 'failed';
+
+  CREATE TABLE jobs (
+    id TEXT PRIMARY KEY,
+    queue TEXT NOT NULL,
+    data TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('waiting', 'active', 'completed', 'failed')),
+    attempts INTEGER NOT NULL,
+    max_attempts INTEGER NOT NULL,
+    backoff_ms INTEGER NOT NULL,
+    run_at INTEGER NOT NULL,
+    lease_until INTEGER,
+    token TEXT,
+    last_error TEXT,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    finished_at INTEGER
+  );
+  -- What claim() looks for: due waiting jobs and expired leases, per queue.
+  CREATE INDEX jobs_waiting ON jobs (queue, run_at) WHERE status = 'waiting';
+  CREATE INDEX jobs_leased ON jobs (queue, lease_until) WHERE status = 'active';
+  CREATE INDEX jobs_list ON jobs (queue, status, created_at);
+
+  CREATE TABLE key_values (
+    namespace TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (namespace, key)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE users (
+    id TEXT PRIMARY KEY,
+    username TEXT NOT NULL UNIQUE,
+    display_name TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN (${sqlList(ROLES)})),
+    password_hash TEXT NOT NULL,
+    totp_secret TEXT,
+    disabled INTEGER NOT NULL,
+    failed_logins INTEGER NOT NULL,
+    locked_until INTEGER,
+    last_login_at INTEGER,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+
+  CREATE TABLE sessions (
+    id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL,
+    csrf_token TEXT NOT NULL,
+    pending_totp INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    last_seen_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+  );
+  CREATE INDEX sessions_user ON sessions (user_id);
+  `,
 ];
 
 type Nullable<T> = T | null;
@@ -202,7 +269,50 @@ interface MessageRow {
   platform_message_id: Nullable<string>;
   reply_to: Nullable<string>;
   handled_at: Nullable<number>;
+  delivery: Nullable<string>;
   created_at: number;
+}
+
+interface JobRow {
+  id: string;
+  queue: string;
+  data: string;
+  status: Job['status'];
+  attempts: number;
+  max_attempts: number;
+  backoff_ms: number;
+  run_at: number;
+  lease_until: Nullable<number>;
+  token: Nullable<string>;
+  last_error: Nullable<string>;
+  created_at: number;
+  updated_at: number;
+  finished_at: Nullable<number>;
+}
+
+interface UserRow {
+  id: string;
+  username: string;
+  display_name: string;
+  role: User['role'];
+  password_hash: string;
+  totp_secret: Nullable<string>;
+  disabled: number;
+  failed_logins: number;
+  locked_until: Nullable<number>;
+  last_login_at: Nullable<number>;
+  created_at: number;
+  updated_at: number;
+}
+
+interface SessionRow {
+  id: string;
+  user_id: string;
+  csrf_token: string;
+  pending_totp: number;
+  created_at: number;
+  last_seen_at: number;
+  expires_at: number;
 }
 
 interface TicketRow {
@@ -300,8 +410,57 @@ function toMessage(row: MessageRow): Message {
     platformMessageId: row.platform_message_id ?? undefined,
     replyTo: row.reply_to ?? undefined,
     handledAt: date(row.handled_at) ?? undefined,
+    delivery: reviveDelivery(parse<DeliveryState>(row.delivery)),
     createdAt: new Date(row.created_at),
   });
+}
+
+function toJob<T>(row: JobRow): Job<T> {
+  return compact({
+    id: row.id,
+    queue: row.queue,
+    data: JSON.parse(row.data) as T,
+    status: row.status,
+    attempts: row.attempts,
+    maxAttempts: row.max_attempts,
+    backoffMs: row.backoff_ms,
+    runAt: new Date(row.run_at),
+    leaseUntil: date(row.lease_until),
+    token: row.token,
+    lastError: row.last_error ?? undefined,
+    createdAt: new Date(row.created_at),
+    updatedAt: new Date(row.updated_at),
+    finishedAt: date(row.finished_at) ?? undefined,
+  });
+}
+
+function toUser(row: UserRow): User {
+  return {
+    id: row.id,
+    username: row.username,
+    displayName: row.display_name,
+    role: row.role,
+    passwordHash: row.password_hash,
+    totpSecret: row.totp_secret,
+    disabled: row.disabled === 1,
+    failedLogins: row.failed_logins,
+    lockedUntil: date(row.locked_until),
+    lastLoginAt: date(row.last_login_at),
+    createdAt: new Date(row.created_at),
+    updatedAt: new Date(row.updated_at),
+  };
+}
+
+function toSession(row: SessionRow): Session {
+  return {
+    id: row.id,
+    userId: row.user_id,
+    csrfToken: row.csrf_token,
+    pendingTotp: row.pending_totp === 1,
+    createdAt: new Date(row.created_at),
+    lastSeenAt: new Date(row.last_seen_at),
+    expiresAt: new Date(row.expires_at),
+  };
 }
 
 function toTicket(row: TicketRow): Ticket {
@@ -357,6 +516,26 @@ const CONVERSATION_COLUMNS: Record<keyof ConversationPatch, [string, Encode]> = 
   closedAt: ['closed_at', epoch],
   lastMessageAt: ['last_message_at', epoch],
   lastTurn: ['last_turn', json],
+};
+
+const bool: Encode = (value) => (value ? 1 : 0);
+
+const USER_COLUMNS: Record<keyof UserPatch, [string, Encode]> = {
+  displayName: ['display_name', same],
+  role: ['role', same],
+  passwordHash: ['password_hash', same],
+  totpSecret: ['totp_secret', same],
+  disabled: ['disabled', bool],
+  failedLogins: ['failed_logins', same],
+  lockedUntil: ['locked_until', epoch],
+  lastLoginAt: ['last_login_at', epoch],
+};
+
+const SESSION_COLUMNS: Record<'lastSeenAt' | 'expiresAt' | 'pendingTotp' | 'csrfToken', [string, Encode]> = {
+  lastSeenAt: ['last_seen_at', epoch],
+  expiresAt: ['expires_at', epoch],
+  pendingTotp: ['pending_totp', bool],
+  csrfToken: ['csrf_token', same],
 };
 
 const TICKET_COLUMNS: Record<keyof TicketPatch, [string, Encode]> = {
@@ -526,6 +705,21 @@ export function openSqliteStore(options: { file: string }): Store {
     return version;
   });
 
+  const setKeyValues = db.transaction((namespace: string, entries: [string, string | null][]) => {
+    for (const [key, value] of entries) {
+      if (value === null) sql('DELETE FROM key_values WHERE namespace = ? AND key = ?').run(namespace, key);
+      else
+        sql('INSERT INTO key_values (namespace, key, value) VALUES (?, ?, ?) ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value').run(
+          namespace, key, value,
+        );
+    }
+  });
+
+  /** Conditional update of a job the caller holds (matching token while active); true if it applied. */
+  const held = (id: string, token: string, set: string, ...params: unknown[]) =>
+    sql(`UPDATE jobs SET ${set}, updated_at = ? WHERE id = ? AND token = ? AND status = 'active'`).run(...params, Date.now(), id, token)
+      .changes > 0;
+
   const latestVersions = `SELECT * FROM entry_versions v
     WHERE version = (SELECT MAX(version) FROM entry_versions WHERE entry_id = v.entry_id)`;
 
@@ -624,12 +818,12 @@ export function openSqliteStore(options: { file: string }): Store {
         try {
           const { changes } = sql(
             `INSERT INTO messages (id, conversation_id, contact_id, channel, direction, author, author_id, text, kind, options,
-               attachments, entry, confidence, platform_message_id, reply_to, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+               attachments, entry, confidence, platform_message_id, reply_to, delivery, delivery_status, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
              ON CONFLICT (channel, platform_message_id) WHERE direction = 'in' AND platform_message_id IS NOT NULL DO NOTHING`,
           ).run(m.id, m.conversationId, m.contactId, m.channel, m.direction, m.author, m.authorId ?? null, m.text, m.kind ?? null,
             json(m.options), json(m.attachments), m.entry ?? null, m.confidence ?? null, m.platformMessageId ?? null,
-            m.replyTo ?? null, ms(m.createdAt));
+            m.replyTo ?? null, json(m.delivery), m.delivery?.status ?? null, ms(m.createdAt));
           if (changes > 0) return { message: m, duplicate: false };
           const first = one<MessageRow>(
             "SELECT * FROM messages WHERE channel = ? AND platform_message_id = ? AND direction = 'in'",
@@ -660,6 +854,12 @@ export function openSqliteStore(options: { file: string }): Store {
       },
       async markHandled(id, at = new Date()) {
         sql('UPDATE messages SET handled_at = ? WHERE id = ?').run(ms(at), id);
+      },
+      async setDelivery(id, delivery) {
+        sql('UPDATE messages SET delivery = ?, delivery_status = ? WHERE id = ?').run(json(delivery), delivery.status, id);
+      },
+      async failedDeliveries(n) {
+        return all<MessageRow>("SELECT * FROM messages WHERE delivery_status = 'failed' ORDER BY id DESC LIMIT ?", limit(n)).map(toMessage);
       },
       async unhandled(n) {
         return all<MessageRow>(
@@ -751,6 +951,155 @@ export function openSqliteStore(options: { file: string }): Store {
         return row
           ? compact({ key: row.key, fileName: row.file_name ?? undefined, mimeType: row.mime_type, size: row.size, data: row.data, createdAt: new Date(row.created_at) })
           : null;
+      },
+    },
+
+    jobs: {
+      async add<T>(input: Parameters<Store['jobs']['add']>[0]) {
+        const j = buildJob(input);
+        sql(
+          `INSERT INTO jobs (id, queue, data, status, attempts, max_attempts, backoff_ms, run_at, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+        ).run(j.id, j.queue, JSON.stringify(j.data ?? null), j.status, j.attempts, j.maxAttempts, j.backoffMs, ms(j.runAt), ms(j.createdAt), ms(j.updatedAt));
+        return toJob<T>(one<JobRow>('SELECT * FROM jobs WHERE id = ?', j.id)!);
+      },
+      async claim<T>(queue: string, { now, leaseMs, limit: n }: { now: Date; leaseMs: number; limit: number }) {
+        const due = `queue = ? AND ((status = 'waiting' AND run_at <= ?) OR (status = 'active' AND lease_until <= ?))`;
+        // Idle polls only read: an UPDATE would take the write lock even when nothing matches.
+        if (!one(`SELECT 1 FROM jobs WHERE ${due} LIMIT 1`, queue, ms(now), ms(now))) return [];
+        // One statement, so one write lock: a job goes to exactly one claimer, whichever process it is in.
+        const rows = all<JobRow>(
+          `UPDATE jobs SET status = 'active', attempts = attempts + 1, token = lower(hex(randomblob(16))), lease_until = ?, updated_at = ?
+           WHERE id IN (SELECT id FROM jobs WHERE ${due} ORDER BY run_at, id LIMIT ?) RETURNING *`,
+          ms(now)! + leaseMs, ms(now), queue, ms(now), ms(now), n,
+        );
+        return rows.sort((a, b) => a.run_at - b.run_at || (a.id < b.id ? -1 : 1)).map((row) => toJob<T>(row));
+      },
+      async extend(id, token, leaseUntil) {
+        return held(id, token, 'lease_until = ?', ms(leaseUntil));
+      },
+      async complete(id, token, at = new Date()) {
+        return held(id, token, "status = 'completed', token = NULL, lease_until = NULL, finished_at = ?", ms(at));
+      },
+      async fail(id, token, error, retryAt) {
+        return retryAt
+          ? held(id, token, "status = 'waiting', token = NULL, lease_until = NULL, last_error = ?, run_at = ?", error, ms(retryAt))
+          : held(id, token, "status = 'failed', token = NULL, lease_until = NULL, last_error = ?, finished_at = ?", error, Date.now());
+      },
+      async get<T>(id: string) {
+        const row = one<JobRow>('SELECT * FROM jobs WHERE id = ?', id);
+        return row ? toJob<T>(row) : null;
+      },
+      async list(filter) {
+        const where: string[] = [];
+        const params: unknown[] = [];
+        if (filter.queue !== undefined) {
+          where.push('queue = ?');
+          params.push(filter.queue);
+        }
+        if (filter.status) {
+          where.push(`status IN (${filter.status.map(() => '?').join(', ')})`);
+          params.push(...filter.status);
+        }
+        return all<JobRow>(
+          `SELECT * FROM jobs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id DESC LIMIT ?`,
+          ...params, limit(filter.limit),
+        ).map((row) => toJob(row));
+      },
+      async counts(queue, now = new Date()) {
+        const rows = all<{ status: Job['status'] | 'delayed'; n: number }>(
+          `SELECT CASE WHEN status = 'waiting' AND run_at > ? THEN 'delayed' ELSE status END AS status, COUNT(*) AS n
+           FROM jobs WHERE queue = ? GROUP BY 1`,
+          ms(now), queue,
+        );
+        return { waiting: 0, active: 0, completed: 0, failed: 0, delayed: 0, ...Object.fromEntries(rows.map((r) => [r.status, r.n])) };
+      },
+      async retry(id, now = new Date()) {
+        const { changes } = sql(
+          "UPDATE jobs SET status = 'waiting', attempts = 0, run_at = ?, finished_at = NULL, updated_at = ? WHERE id = ? AND status = 'failed'",
+        ).run(ms(now), ms(now), id);
+        return changes > 0;
+      },
+    },
+
+    keyValue: {
+      async get(namespace, keys) {
+        const rows = all<{ key: string; value: string }>(
+          'SELECT key, value FROM key_values WHERE namespace = ? AND key IN (SELECT value FROM json_each(?))',
+          namespace, JSON.stringify(keys),
+        );
+        return Object.fromEntries(rows.map((row) => [row.key, row.value]));
+      },
+      async set(namespace, entries) {
+        setKeyValues.immediate(namespace, Object.entries(entries));
+      },
+      async keys(namespace) {
+        return all<{ key: string }>('SELECT key FROM key_values WHERE namespace = ? ORDER BY key', namespace).map((row) => row.key);
+      },
+      async clear(namespace) {
+        sql('DELETE FROM key_values WHERE namespace = ?').run(namespace);
+      },
+    },
+
+    users: {
+      async create(input) {
+        const u = buildUser(input);
+        try {
+          sql(
+            `INSERT INTO users (id, username, display_name, role, password_hash, totp_secret, disabled, failed_logins, locked_until,
+               last_login_at, created_at, updated_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          ).run(u.id, u.username, u.displayName, u.role, u.passwordHash, u.totpSecret, 0, u.failedLogins, null, null, ms(u.createdAt), ms(u.updatedAt));
+        } catch (error) {
+          if (isUniqueViolation(error)) throw new DuplicateError(`username ${u.username} is taken`);
+          throw error;
+        }
+        return u;
+      },
+      async get(id) {
+        const row = one<UserRow>('SELECT * FROM users WHERE id = ?', id);
+        return row ? toUser(row) : null;
+      },
+      async byUsername(username) {
+        const row = one<UserRow>('SELECT * FROM users WHERE username = ?', normalizeUsername(username));
+        return row ? toUser(row) : null;
+      },
+      async update(id, patch) {
+        const { sets, params } = assignments(patch, USER_COLUMNS);
+        const row = one<UserRow>(`UPDATE users SET ${[...sets, 'updated_at = ?'].join(', ')} WHERE id = ? RETURNING *`, ...params, Date.now(), id);
+        return row ? toUser(row) : null;
+      },
+      async list() {
+        return all<UserRow>('SELECT * FROM users ORDER BY id').map(toUser);
+      },
+      async count() {
+        return one<{ n: number }>('SELECT COUNT(*) AS n FROM users')!.n;
+      },
+    },
+
+    sessions: {
+      async create(session) {
+        sql(
+          'INSERT INTO sessions (id, user_id, csrf_token, pending_totp, created_at, last_seen_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        ).run(session.id, session.userId, session.csrfToken, session.pendingTotp ? 1 : 0, ms(session.createdAt), ms(session.lastSeenAt), ms(session.expiresAt));
+        return { ...session };
+      },
+      async get(id) {
+        const row = one<SessionRow>('SELECT * FROM sessions WHERE id = ?', id);
+        return row ? toSession(row) : null;
+      },
+      async update(id, patch) {
+        const { sets, params } = assignments(patch, SESSION_COLUMNS);
+        const row = sets.length
+          ? one<SessionRow>(`UPDATE sessions SET ${sets.join(', ')} WHERE id = ? RETURNING *`, ...params, id)
+          : one<SessionRow>('SELECT * FROM sessions WHERE id = ?', id);
+        return row ? toSession(row) : null;
+      },
+      async delete(id) {
+        sql('DELETE FROM sessions WHERE id = ?').run(id);
+      },
+      async deleteForUser(userId) {
+        sql('DELETE FROM sessions WHERE user_id = ?').run(userId);
       },
     },
 

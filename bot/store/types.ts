@@ -37,8 +37,10 @@ export interface DialogueMemory {
   lastEntry?: string;
   /** Document concept of the last answer (`ktp`, `kk`...). */
   lastDocument?: string;
-  /** Id of the menu shown last, so "2" means its second option. */
+  /** Id of the menu shown last, so its labels and "0" (back) work. */
   menu?: string;
+  /** The options the last reply offered: "2", or a button's label, means that option on any channel. */
+  choices?: ReplyOption[];
   /** The privacy notice was shown in this conversation. */
   noticeShown?: boolean;
   /** The ticket filed last in this conversation: later photos join it. */
@@ -119,7 +121,23 @@ export interface Message {
   replyTo?: string;
   /** Inbound: when the engine finished with it. Unhandled messages are resumed after a crash. */
   handledAt?: Date;
+  /** Outbound on channels that push (Telegram, WhatsApp): how its delivery went. */
+  delivery?: DeliveryState;
   createdAt: Date;
+}
+
+/** Where an outbound message stands on its way to the citizen's platform. */
+export interface DeliveryState {
+  status: 'pending' | 'sent' | 'failed';
+  /** Send attempts started so far. */
+  attempts: number;
+  /** Parts already accepted by the platform (a long message is sent in parts; a retry resumes after these). */
+  sentParts: number;
+  /** The platform's ids of the parts sent. */
+  platformMessageIds: string[];
+  lastError?: string;
+  sentAt?: Date;
+  updatedAt: Date;
 }
 
 export type NewMessage = Omit<Message, 'id' | 'createdAt' | 'handledAt'> & { id?: string; createdAt?: Date };
@@ -220,6 +238,10 @@ export interface MessageRepository {
   /** Messages of all conversations of a contact, oldest first (a citizen's history across closed conversations). */
   listForContact(contactId: string, options?: { afterId?: string; limit?: number }): Promise<Message[]>;
   markHandled(id: string, at?: Date): Promise<void>;
+  /** Replaces an outbound message's delivery state. */
+  setDelivery(id: string, delivery: DeliveryState): Promise<void>;
+  /** Outbound messages whose delivery finally failed, newest first (shown to admins). */
+  failedDeliveries(limit?: number): Promise<Message[]>;
   /** Inbound messages accepted but not yet handled (to resume after a crash), oldest first. */
   unhandled(limit?: number): Promise<Message[]>;
 }
@@ -253,7 +275,140 @@ export interface KnowledgeRepository {
   revision(): Promise<number>;
 }
 
-/** Values are stored as JSON: what comes back is what `JSON.parse(JSON.stringify(value))` gives (a Date becomes its ISO string). */
+/** A unit of background work in the embedded queue (bull keeps its own in Redis). */
+export interface Job<T = unknown> {
+  id: string;
+  queue: string;
+  data: T;
+  status: 'waiting' | 'active' | 'completed' | 'failed';
+  /** Attempts started so far. */
+  attempts: number;
+  maxAttempts: number;
+  /** Base delay of the exponential backoff: retry n waits (2^n − 1) × backoffMs, as bull does. */
+  backoffMs: number;
+  /** Not to be run before this. */
+  runAt: Date;
+  /** While active: the holder's claim; after it expires another worker may take the job (crash recovery). */
+  leaseUntil: Date | null;
+  /** Identifies the current holder: complete/fail/extend only work with it, so a worker that lost its lease cannot finish a job someone else now runs. */
+  token: string | null;
+  lastError?: string;
+  createdAt: Date;
+  updatedAt: Date;
+  finishedAt?: Date;
+}
+
+export interface NewJob<T = unknown> {
+  /** A job with the same id is added only once (idempotent enqueue). */
+  id?: string;
+  queue: string;
+  data: T;
+  runAt?: Date;
+  maxAttempts?: number;
+  backoffMs?: number;
+}
+
+export interface JobRepository {
+  /** Adds a job, or returns the existing job with the same id. */
+  add<T>(job: NewJob<T>): Promise<Job<T>>;
+  /**
+   * Atomically takes up to `limit` due jobs of a queue (waiting with runAt ≤ now, or active
+   * with an expired lease), oldest runAt first: each becomes active, gets a new token, a
+   * lease until now + leaseMs, and attempts + 1. Several processes may claim at once; each
+   * job goes to exactly one of them.
+   */
+  claim<T>(queue: string, options: { now: Date; leaseMs: number; limit: number }): Promise<Job<T>[]>;
+  /** Extends the lease of a job the caller still holds; false if it no longer does. */
+  extend(id: string, token: string, leaseUntil: Date): Promise<boolean>;
+  /** Marks a held job completed; false if the caller no longer holds it. */
+  complete(id: string, token: string, at?: Date): Promise<boolean>;
+  /** Records a failed attempt of a held job: waiting again at `retryAt`, or failed for good when `retryAt` is null. */
+  fail(id: string, token: string, error: string, retryAt: Date | null): Promise<boolean>;
+  get<T>(id: string): Promise<Job<T> | null>;
+  /** Jobs of a queue and/or status, newest first. */
+  list(filter: { queue?: string; status?: Job['status'][]; limit?: number }): Promise<Job[]>;
+  /**
+   * Counts per status, for health checks and metrics. As in bull, `waiting` counts only jobs
+   * due at `now`; waiting jobs scheduled later are `delayed`.
+   */
+  counts(queue: string, now?: Date): Promise<Record<Job['status'] | 'delayed', number>>;
+  /** Puts a failed job back in its queue (an admin's "retry"); false if it was not failed. */
+  retry(id: string, now?: Date): Promise<boolean>;
+}
+
+/**
+ * Small opaque values by namespace and key, written often and read in
+ * batches: WhatsApp's Signal keys, one-time codes.
+ */
+export interface KeyValueRepository {
+  get(namespace: string, keys: string[]): Promise<Record<string, string>>;
+  /** Sets the given keys; a null value deletes the key. */
+  set(namespace: string, entries: Record<string, string | null>): Promise<void>;
+  /** All keys of a namespace (for small namespaces). */
+  keys(namespace: string): Promise<string[]>;
+  clear(namespace: string): Promise<void>;
+}
+
+export const ROLES = ['agent', 'supervisor', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** Someone who works in the inbox or the admin area. */
+export interface User {
+  id: string;
+  /** Login name, lower case, unique. */
+  username: string;
+  displayName: string;
+  role: Role;
+  /** scrypt hash, in the form produced by admin/passwords.ts. */
+  passwordHash: string;
+  /** TOTP secret (encrypted), once two-factor is set up. */
+  totpSecret: string | null;
+  disabled: boolean;
+  failedLogins: number;
+  lockedUntil: Date | null;
+  lastLoginAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export type NewUser = Pick<User, 'username' | 'displayName' | 'role' | 'passwordHash'>;
+export type UserPatch = Partial<Pick<User, 'displayName' | 'role' | 'passwordHash' | 'totpSecret' | 'disabled' | 'failedLogins' | 'lockedUntil' | 'lastLoginAt'>>;
+
+/** Thrown when a unique field (a username) is already taken. */
+export class DuplicateError extends Error {}
+
+export interface UserRepository {
+  /** Throws DuplicateError when the username is taken. */
+  create(user: NewUser): Promise<User>;
+  get(id: string): Promise<User | null>;
+  byUsername(username: string): Promise<User | null>;
+  update(id: string, patch: UserPatch): Promise<User | null>;
+  /** Oldest first. */
+  list(): Promise<User[]>;
+  count(): Promise<number>;
+}
+
+/** A signed-in browser. The id is the SHA-256 of the cookie's secret, so a database leak gives no usable cookie. */
+export interface Session {
+  id: string;
+  userId: string;
+  /** Sent with every state-changing request (CSRF protection). */
+  csrfToken: string;
+  /** Password checked, waiting for the TOTP code. */
+  pendingTotp: boolean;
+  createdAt: Date;
+  lastSeenAt: Date;
+  expiresAt: Date;
+}
+
+export interface SessionRepository {
+  create(session: Session): Promise<Session>;
+  get(id: string): Promise<Session | null>;
+  update(id: string, patch: Partial<Pick<Session, 'lastSeenAt' | 'expiresAt' | 'pendingTotp' | 'csrfToken'>>): Promise<Session | null>;
+  delete(id: string): Promise<void>;
+  deleteForUser(userId: string): Promise<void>;
+}
+
 /** A file a citizen or agent sent (photo, PDF), kept with the data so every instance can serve it. */
 export interface StoredFile {
   key: string;
@@ -270,6 +425,7 @@ export interface FileRepository {
   get(key: string): Promise<StoredFile | null>;
 }
 
+/** Values are stored as JSON: what comes back is what `JSON.parse(JSON.stringify(value))` gives (a Date becomes its ISO string). */
 export interface SettingsRepository {
   get<T>(key: string): Promise<T | null>;
   put<T>(key: string, value: T): Promise<void>;
@@ -284,5 +440,9 @@ export interface Store {
   knowledge: KnowledgeRepository;
   settings: SettingsRepository;
   files: FileRepository;
+  jobs: JobRepository;
+  keyValue: KeyValueRepository;
+  users: UserRepository;
+  sessions: SessionRepository;
   close(): Promise<void>;
 }
