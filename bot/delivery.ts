@@ -48,6 +48,13 @@ export interface ChannelSender {
    * a client-chosen message id use it so a retry after a crash is not shown twice.
    */
   send(to: string, part: OutboundPart, idempotencyKey: string): Promise<{ platformMessageId?: string }>;
+  /**
+   * Whether this process can send right now (WhatsApp: only the instance holding an open
+   * connection). When present, the outbox works the channel's queue only while it is true,
+   * so deliveries wait for a connection instead of using up their attempts.
+   */
+  available?(): boolean;
+  onAvailabilityChange?(listener: (available: boolean) => void): void;
 }
 
 /** What the dispatcher and the inbox need from the delivery path. */

@@ -88,7 +88,10 @@ export function createOutbox(options: OutboxOptions): RunningOutbox {
       }
       if (delivery.status !== 'sent') await store.messages.setDelivery(message.id, { ...delivery, status: 'sent', sentAt: new Date(), updatedAt: new Date() });
     } catch (error) {
-      await store.messages.setDelivery(message.id, { ...delivery, lastError: describe(error), updatedAt: new Date() });
+      // The last attempt (or one that cannot succeed) marks the message failed right here, so a crash before
+      // the queue's onFailed listener runs cannot leave it pending forever.
+      const final = error instanceof PermanentJobError || job.attempt >= job.maxAttempts;
+      await store.messages.setDelivery(message.id, { ...delivery, status: final ? 'failed' : 'pending', lastError: describe(error), updatedAt: new Date() });
       throw error;
     }
   }
@@ -117,6 +120,13 @@ export function createOutbox(options: OutboxOptions): RunningOutbox {
     queue.onFailed<DeliveryJob>(name, (job, error) => {
       markFailed(sender.channel, job, error).catch((failure) => log.error({ channel: sender.channel, err: failure }, 'could not mark a delivery failed'));
     });
+    if (sender.available && sender.onAvailabilityChange) {
+      // Work the queue only while this process can send (WhatsApp: the instance holding the connection).
+      const follow = (available: boolean) =>
+        (available ? queue.resume(name) : queue.pause(name)).catch((error: unknown) => log.error({ channel: sender.channel, err: error }, 'could not pause/resume deliveries'));
+      if (!sender.available()) void follow(false);
+      sender.onAvailabilityChange(follow);
+    }
     queue.process<DeliveryJob>(name, (job) => send(sender, job, limiter), { concurrency: options.concurrency ?? 1 });
   }
 

@@ -152,6 +152,27 @@ describe.each(engines)('outbox on the $name queue', (engine) => {
     await t.close();
   });
 
+  test('a channel that cannot send in this process (no WhatsApp connection here) keeps its deliveries waiting, attempts unused', async () => {
+    const sender = new FakeSender('whatsapp');
+    let available = false;
+    const listeners: ((available: boolean) => void)[] = [];
+    Object.assign(sender, {
+      available: () => available,
+      onAvailabilityChange: (listener: (available: boolean) => void) => listeners.push(listener),
+    });
+    const t = await setup({ sender, attempts: 2, backoffMs: 20 });
+    const message = await t.reply('Syarat KK hilang: surat kehilangan dari polisi.');
+    await t.outbox.deliver(message, '6281234567890@s.whatsapp.net');
+    await sleep(400); // far longer than two attempts with this backoff would take
+    expect(t.sender.calls).toHaveLength(0);
+    expect(await t.delivery(message.id)).toMatchObject({ status: 'pending', attempts: 0 });
+    available = true;
+    for (const listener of listeners) listener(true);
+    await waitFor(async () => (await t.delivery(message.id))?.status === 'sent');
+    expect(t.sender.accepted).toHaveLength(1);
+    await t.close();
+  });
+
   test('a failing platform is retried with backoff and the message is delivered once', async () => {
     const t = await setup({ backoffMs: 100 });
     t.sender.fail = (_key, tries) => (tries <= 2 ? new Error('ETIMEDOUT') : undefined);

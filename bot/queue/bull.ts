@@ -139,6 +139,14 @@ export function createBullQueue(redisUrl: string, options: BullQueueOptions = {}
       };
     },
 
+    async pause(queue: string) {
+      await queueFor(queue).pause(true, true); // local: only this process's worker stops
+    },
+
+    async resume(queue: string) {
+      await queueFor(queue).resume(true);
+    },
+
     async counts(queue: string) {
       const { waiting, active, completed, failed, delayed } = await queueFor(queue).getJobCounts();
       return { waiting, active, completed, failed, delayed };

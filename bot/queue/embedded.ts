@@ -68,6 +68,7 @@ export function createEmbeddedQueue(jobs: JobRepository, options: EmbeddedQueueO
   const leaseMs = options.leaseMs ?? 30_000;
   const workers = new Map<string, Worker>();
   const listeners = new Map<string, ((job: QueueJob<unknown>, error: Error) => void)[]>();
+  const paused = new Set<string>();
   let closing = false;
 
   const report = (message: string, error: unknown, extra: object = {}) => options.log?.error({ ...extra, err: error }, message);
@@ -119,7 +120,7 @@ export function createEmbeddedQueue(jobs: JobRepository, options: EmbeddedQueueO
     try {
       do {
         worker.again = false;
-        while (!closing && worker.running.size < worker.concurrency) {
+        while (!closing && !paused.has(worker.name) && worker.running.size < worker.concurrency) {
           const claimed = await jobs.claim(worker.name, { now: new Date(), leaseMs, limit: worker.concurrency - worker.running.size });
           if (claimed.length === 0) break;
           for (const job of claimed) {
@@ -177,6 +178,16 @@ export function createEmbeddedQueue(jobs: JobRepository, options: EmbeddedQueueO
 
     limiter(queue: string, limit: RateLimit) {
       return slotLimiter(jobs, queue, limit, Math.min(pollMs, 25));
+    },
+
+    async pause(queue: string) {
+      paused.add(queue);
+    },
+
+    async resume(queue: string) {
+      paused.delete(queue);
+      const worker = workers.get(queue);
+      if (worker) void pump(worker);
     },
 
     async counts(queue: string) {

@@ -83,6 +83,10 @@ export interface JobQueue {
    * limits each platform message, and one job may send several), shared by every process.
    */
   limiter(queue: string, limit: RateLimit): RateLimiter;
+  /** Stops taking this queue's jobs in this process only (running ones finish); other processes keep working it. */
+  pause(queue: string): Promise<void>;
+  /** Takes this queue's jobs again in this process. */
+  resume(queue: string): Promise<void>;
   /** Jobs waiting, running, done and failed: for health checks and metrics. */
   counts(queue: string): Promise<{ waiting: number; active: number; completed: number; failed: number; delayed: number }>;
   /** Stops taking new jobs, waits for running ones (graceful shutdown), and releases connections. */

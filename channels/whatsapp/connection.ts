@@ -66,6 +66,8 @@ export interface ConnectionOptions {
    * reconnected.
    */
   relinkAfterLogout?: boolean;
+  /** Told when the socket opens (true) and when it stops being open (false): the sender's availability. */
+  onOpenChange?: (open: boolean) => void;
 }
 
 /** Thrown by admin actions that cannot run in the current state; the message is for the admin. */
@@ -111,7 +113,7 @@ let cachedVersion: Promise<WAVersion | undefined> | undefined;
 
 export class WhatsAppConnection {
   private socket: WASocket | undefined;
-  private isOpen = false;
+  private open = false;
   private running = false;
   private attempts = 0;
   private retryTimer: NodeJS.Timeout | undefined;
@@ -124,6 +126,17 @@ export class WhatsAppConnection {
   private readonly log: Logger;
   /** Every socket this connection created: tests count attempts over time. */
   readonly attemptTimes: number[] = [];
+
+  /** Whether the socket is open; every change is reported to onOpenChange. */
+  private set isOpen(open: boolean) {
+    if (open === this.open) return;
+    this.open = open;
+    this.options.onOpenChange?.(open);
+  }
+
+  private get isOpen(): boolean {
+    return this.open;
+  }
 
   constructor(private readonly options: ConnectionOptions) {
     this.instance = options.instance ?? `${hostname()}:${process.pid}`;

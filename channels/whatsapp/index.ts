@@ -118,8 +118,9 @@ export function createWhatsAppChannel(deps: WhatsAppChannelDeps): WhatsAppChanne
     fetchVersion: deps.fetchVersion,
     relinkAfterLogout: deps.relinkAfterLogout,
     onSocket: (socket: WASocket) => inbound.attach(socket),
+    onOpenChange: (open) => sender.setOpen(open),
   });
-  const sender = new WhatsAppSender({ socket: () => connection.openSocket, cipher, chats, log: deps.log, ...deps.sender });
+  const sender: WhatsAppSender = new WhatsAppSender({ socket: () => connection.openSocket, cipher, chats, log: deps.log, ...deps.sender });
 
   let holding = false;
   let processing = false;

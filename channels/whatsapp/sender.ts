@@ -56,11 +56,29 @@ export class WhatsAppSender implements ChannelSender {
   readonly ratePerSecond: number;
   /** Sends run one after another, whatever the outbox's concurrency. */
   private turn: Promise<unknown> = Promise.resolve();
+  private open = false;
+  private readonly availabilityListeners: ((available: boolean) => void)[] = [];
   private readonly log: Logger;
 
   constructor(private readonly deps: WhatsAppSenderDeps) {
     this.log = deps.log.child({ channel: 'whatsapp' });
     this.ratePerSecond = deps.ratePerSecond ?? 1;
+  }
+
+  /** True while this process holds an open WhatsApp connection: only then does it take delivery jobs. */
+  available(): boolean {
+    return this.open;
+  }
+
+  onAvailabilityChange(listener: (available: boolean) => void): void {
+    this.availabilityListeners.push(listener);
+  }
+
+  /** Called by the connection when its socket opens or closes. */
+  setOpen(open: boolean): void {
+    if (open === this.open) return;
+    this.open = open;
+    for (const listener of this.availabilityListeners) listener(open);
   }
 
   encode(message: Message): ReturnType<ChannelSender['encode']> {
