@@ -80,6 +80,8 @@ export class Dispatcher {
       text: cleanText(inbound.text),
       attachments: inbound.attachments?.length ? inbound.attachments : undefined,
       platformMessageId: inbound.platformMessageId,
+      unreadable: inbound.unreadable,
+      late: inbound.late || undefined,
       createdAt: inbound.sentAt,
     });
     if (duplicate) {

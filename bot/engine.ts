@@ -3,6 +3,7 @@
  * the first one that replies usually stops the chain:
  *
  *   1. stayQuietWhileHumansHelp  a human owns the conversation: no bot reply
+ *      lateOrUnreadable          hours late → to a human; a voice note → "please type it"
  *   2. commands                  "batal", "menu", "0"
  *   3. optionChoice              "2", or a button's label, picks that option of the last reply
  *   4. continueFlow              the next step of a complaint or status check
@@ -19,6 +20,7 @@ import { COMPLAINT_FLOW, continueComplaint, startComplaint } from './flows/compl
 import { requestHandoff } from './flows/handoff.js';
 import { STATUS_FLOW, continueStatus, startStatus } from './flows/status.js';
 import { MAIN_MENU, MENUS, menuOptions, readChoice, type MenuAction } from './menu.js';
+import { isOfficeOpen, nextOpeningText } from './office.js';
 import { answerWithEntry, fallback, showMenu } from './replies.js';
 import { NUMBER_WORDS, texts } from './texts.js';
 
@@ -34,6 +36,36 @@ const stayQuietWhileHumansHelp: Middleware = async (ctx, next) => {
     ctx.change({ state: 'bot', handoffRequestedAt: null });
     showMenu(ctx, MAIN_MENU, { intro: texts.handoff.cancelled });
   }
+};
+
+/**
+ * A message that came hours late (the channel was disconnected) is not
+ * answered blindly: a human reads it, and the citizen is told. Content the
+ * engine cannot read (a voice note, a location) gets a polite "please type
+ * it". Flows are left as they are.
+ */
+const lateOrUnreadable: Middleware = async (ctx, next) => {
+  const { late, unreadable } = ctx.message;
+  if (late) {
+    ctx.change({ state: 'waiting', handoffRequestedAt: ctx.now, flow: null });
+    const sentAt = new Intl.DateTimeFormat('id-ID', {
+      timeZone: ctx.office.timeZone,
+      weekday: 'long',
+      day: 'numeric',
+      month: 'long',
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+    }).format(ctx.message.createdAt);
+    const whenAgents = isOfficeOpen(ctx.office, ctx.now) ? 'secepatnya' : nextOpeningText(ctx.office, ctx.now);
+    ctx.reply('handoff', texts.late(ctx.office, sentAt, whenAgents));
+    return;
+  }
+  if (unreadable) {
+    ctx.reply('fallback', texts.unreadable[unreadable]);
+    return;
+  }
+  return next();
 };
 
 const commands: Middleware = async (ctx, next) => {
@@ -176,6 +208,7 @@ export const engine: Middleware = compose([
   privacyNotice,
   rememberChoices,
   stayQuietWhileHumansHelp,
+  lateOrUnreadable,
   commands,
   optionChoice,
   continueFlow,

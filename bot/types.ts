@@ -18,6 +18,9 @@ export interface Attachment {
   size?: number;
 }
 
+/** Content a channel received but the engine cannot read (it answers with a polite "please type it"). */
+export type UnreadableKind = 'voice' | 'video' | 'location' | 'sticker' | 'contact' | 'fileType' | 'fileTooLarge' | 'downloadFailed' | 'other';
+
 /** One citizen message, decoded by a channel. */
 export interface Inbound {
   channel: ChannelName;
@@ -31,6 +34,13 @@ export interface Inbound {
   senderName?: string;
   /** When the platform says the message was sent (defaults to now). */
   sentAt?: Date;
+  /** What the citizen sent instead of readable text, if anything (the text then only describes it). */
+  unreadable?: UnreadableKind;
+  /**
+   * The message reached us hours after it was sent (the channel was disconnected): it is not
+   * answered blindly, a human reads it (the channel decides what counts as late).
+   */
+  late?: boolean;
 }
 
 export type ReplyKind = 'answer' | 'menu' | 'greeting' | 'thanks' | 'fallback' | 'complaint' | 'status' | 'handoff';

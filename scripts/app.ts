@@ -61,8 +61,6 @@ export async function createApp(
         webhook: config.TELEGRAM_WEBHOOK_URL ? { url: config.TELEGRAM_WEBHOOK_URL, secret: config.TELEGRAM_WEBHOOK_SECRET! } : undefined,
         dispatcher,
         store,
-        knowledge,
-        outbox,
         log,
       })
     : undefined;
@@ -74,13 +72,11 @@ export async function createApp(
       (await import('../channels/whatsapp/index.js')).createWhatsAppChannel({
         store,
         dispatcher,
-        knowledge,
         log,
         authKey: whatsappKey.key,
         oldMessageHours: config.WHATSAPP_OLD_MESSAGE_HOURS,
         redisUrl: config.REDIS_URL,
         queue,
-        outbox,
       })
     : undefined;
   if (whatsapp) outbox.register(whatsapp.sender);

@@ -186,20 +186,20 @@ describe('complaints with photos and documents', () => {
 
   it('files we do not take are refused politely and nothing is stored', async () => {
     await desk.handle(tg.document(budi, { fileId: 'BQAC-docx', fileName: 'laporan.docx', mimeType: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document', size: 30 }));
-    expect(lastSent(budi.chatId).payload.text).toBe(convertMarkup(texts.unreadable.fileType, 'telegram-html'));
+    expect(String(lastSent(budi.chatId).payload.text).startsWith(convertMarkup(texts.unreadable.fileType, 'telegram-html'))).toBe(true);
     await desk.handle(tg.document(budi, { fileId: 'BQAC-big', fileName: 'scan.pdf', mimeType: 'application/pdf', size: 12 * 1024 * 1024 }));
-    expect(lastSent(budi.chatId).payload.text).toBe(convertMarkup(texts.unreadable.fileTooLarge, 'telegram-html'));
+    expect(String(lastSent(budi.chatId).payload.text).startsWith(convertMarkup(texts.unreadable.fileTooLarge, 'telegram-html'))).toBe(true);
     // The 12 MB file was never downloaded.
     expect(desk.calls.filter((call) => call.method === 'getFile').map((call) => call.payload.file_id)).toEqual(['BQAC-docx']);
   });
 
   it('voice notes, locations and stickers get a polite "please type it", stored for the agents', async () => {
     await desk.handle(tg.voice(ani));
-    expect(lastSent(ani.chatId).payload.text).toBe(convertMarkup(texts.unreadable.voice, 'telegram-html'));
+    expect(String(lastSent(ani.chatId).payload.text).startsWith(convertMarkup(texts.unreadable.voice, 'telegram-html'))).toBe(true);
     await desk.handle(tg.location(ani));
-    expect(lastSent(ani.chatId).payload.text).toBe(convertMarkup(texts.unreadable.location, 'telegram-html'));
+    expect(String(lastSent(ani.chatId).payload.text).startsWith(convertMarkup(texts.unreadable.location, 'telegram-html'))).toBe(true);
     await desk.handle(tg.sticker(ani));
-    expect(lastSent(ani.chatId).payload.text).toBe(convertMarkup(texts.unreadable.sticker, 'telegram-html'));
+    expect(String(lastSent(ani.chatId).payload.text).startsWith(convertMarkup(texts.unreadable.sticker, 'telegram-html'))).toBe(true);
     const contact = await desk.store.contacts.upsert('telegram', String(ani.chatId));
     const inbound = (await desk.store.messages.listForContact(contact.id)).filter((message) => message.direction === 'in');
     expect(inbound.map((message) => message.text)).toEqual(['[pesan suara]', '[lokasi: -0.89170, 119.87070]', '[stiker 👍]']);

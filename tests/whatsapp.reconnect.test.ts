@@ -334,7 +334,6 @@ describe('one holder across instances (Redis lease)', () => {
       const created = createWhatsAppChannel({
         store,
         dispatcher: { receive: async () => ({}) as never, events: { emit: () => true } as never },
-        knowledge: { current: async () => ({}) as never },
         log: silent,
         authKey,
         oldMessageHours: 6,

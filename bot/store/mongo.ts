@@ -132,6 +132,8 @@ const message = new Schema<MessageDoc>(
     platformMessageId: String,
     replyTo: String,
     handledAt: Date,
+    unreadable: { type: String, enum: ['voice', 'video', 'location', 'sticker', 'contact', 'fileType', 'fileTooLarge', 'downloadFailed', 'other'] },
+    late: Boolean,
     delivery: {
       type: new Schema(
         {

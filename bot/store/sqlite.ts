@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import type { Entry } from '../../knowledge/schema.js';
-import type { Attachment } from '../types.js';
+import type { Attachment, UnreadableKind } from '../types.js';
 import { buildConversation, buildJob, buildMessage, buildTicket, buildUser, compact, newId, normalizeUsername, reviveDelivery, ticketEvent, ticketYear } from './ids.js';
 import {
   DuplicateError,
@@ -219,6 +219,10 @@ const MIGRATIONS = [
   );
   CREATE INDEX sessions_user ON sessions (user_id);
   `,
+  `
+  ALTER TABLE messages ADD COLUMN unreadable TEXT;
+  ALTER TABLE messages ADD COLUMN late INTEGER;
+  `,
 ];
 
 type Nullable<T> = T | null;
@@ -270,6 +274,8 @@ interface MessageRow {
   reply_to: Nullable<string>;
   handled_at: Nullable<number>;
   delivery: Nullable<string>;
+  unreadable: Nullable<UnreadableKind>;
+  late: Nullable<number>;
   created_at: number;
 }
 
@@ -411,6 +417,8 @@ function toMessage(row: MessageRow): Message {
     replyTo: row.reply_to ?? undefined,
     handledAt: date(row.handled_at) ?? undefined,
     delivery: reviveDelivery(parse<DeliveryState>(row.delivery)),
+    unreadable: row.unreadable ?? undefined,
+    late: row.late ? true : undefined,
     createdAt: new Date(row.created_at),
   });
 }
@@ -818,12 +826,12 @@ export function openSqliteStore(options: { file: string }): Store {
         try {
           const { changes } = sql(
             `INSERT INTO messages (id, conversation_id, contact_id, channel, direction, author, author_id, text, kind, options,
-               attachments, entry, confidence, platform_message_id, reply_to, delivery, delivery_status, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+               attachments, entry, confidence, platform_message_id, reply_to, delivery, delivery_status, unreadable, late, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
              ON CONFLICT (channel, platform_message_id) WHERE direction = 'in' AND platform_message_id IS NOT NULL DO NOTHING`,
           ).run(m.id, m.conversationId, m.contactId, m.channel, m.direction, m.author, m.authorId ?? null, m.text, m.kind ?? null,
             json(m.options), json(m.attachments), m.entry ?? null, m.confidence ?? null, m.platformMessageId ?? null,
-            m.replyTo ?? null, json(m.delivery), m.delivery?.status ?? null, ms(m.createdAt));
+            m.replyTo ?? null, json(m.delivery), m.delivery?.status ?? null, m.unreadable ?? null, m.late ? 1 : null, ms(m.createdAt));
           if (changes > 0) return { message: m, duplicate: false };
           const first = one<MessageRow>(
             "SELECT * FROM messages WHERE channel = ? AND platform_message_id = ? AND direction = 'in'",

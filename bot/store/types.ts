@@ -7,7 +7,7 @@
  * read-modify-write in JavaScript.
  */
 import type { Entry } from '../../knowledge/schema.js';
-import type { Attachment, ChannelName, ReplyKind, ReplyOption } from '../types.js';
+import type { Attachment, ChannelName, ReplyKind, ReplyOption, UnreadableKind } from '../types.js';
 
 /** Who is talking to the citizen: the bot, nobody yet (waiting for an agent), an agent, or nobody (closed). */
 export type ConversationState = 'bot' | 'waiting' | 'agent' | 'closed';
@@ -121,6 +121,10 @@ export interface Message {
   replyTo?: string;
   /** Inbound: when the engine finished with it. Unhandled messages are resumed after a crash. */
   handledAt?: Date;
+  /** Inbound: what the citizen sent that the engine cannot read (see Inbound.unreadable). */
+  unreadable?: UnreadableKind;
+  /** Inbound: arrived hours after it was sent (see Inbound.late). */
+  late?: boolean;
   /** Outbound on channels that push (Telegram, WhatsApp): how its delivery went. */
   delivery?: DeliveryState;
   createdAt: Date;

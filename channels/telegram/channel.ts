@@ -19,13 +19,11 @@ import { timingSafeEqual } from 'node:crypto';
 import express, { Router, type ErrorRequestHandler, type RequestHandler } from 'express';
 import { Bot, webhookCallback, type Context } from 'grammy';
 import type { Message, UserFromGetMe } from 'grammy/types';
-import { receiveUnreadable, type UnreadableKind } from '../../bot/channel-notices.js';
-import type { ChannelSender, Outbox } from '../../bot/delivery.js';
+import type { ChannelSender } from '../../bot/delivery.js';
 import type { Dispatcher } from '../../bot/dispatcher.js';
-import type { KnowledgeBase } from '../../bot/knowledge-base.js';
 import type { Logger } from '../../bot/log.js';
 import type { Store } from '../../bot/store/types.js';
-import type { Inbound } from '../../bot/types.js';
+import type { Inbound, UnreadableKind } from '../../bot/types.js';
 import { COMMAND_LIST, COMMAND_TEXT, decodeMessage, inboundBase, type IncomingFile } from './decode.js';
 import { createFileDownloader, DEFAULT_API_ROOT, type FetchFile, type Refused, type Saved } from './files.js';
 import { createTelegramSender } from './sender.js';
@@ -49,10 +47,6 @@ export interface TelegramChannelOptions {
   webhook?: { url: string; secret: string };
   dispatcher: Dispatcher;
   store: Store;
-  /** For the notices answered without the engine (voice notes, refused files): see bot/channel-notices.ts. */
-  knowledge: Pick<KnowledgeBase, 'current'>;
-  /** Delivers those notices (engine replies are queued by the dispatcher itself). */
-  outbox?: Outbox;
   log: Logger;
   /** Known bot identity: skips getMe (tests always set it). */
   botInfo?: UserFromGetMe;
@@ -124,7 +118,6 @@ export function createTelegramChannel(options: TelegramChannelOptions): Telegram
   const lifetime = new AbortController();
   let polling: Promise<void> | undefined;
 
-  const notices = { store, dispatcher, knowledge: options.knowledge, outbox: options.outbox };
 
   /** Fetches and stores a photo or document; a failed download is retried, then fails the update (a webhook redelivers it). */
   const saveFile = async (file: IncomingFile): Promise<Saved | Refused> => {
@@ -148,7 +141,7 @@ export function createTelegramChannel(options: TelegramChannelOptions): Telegram
     const id = base.platformMessageId!;
     if (decoded.type === 'unsupported') {
       // Stored for the agents and answered with "please type it"; the engine never guesses at it.
-      await receiveUnreadable(notices, { ...base, text: decoded.text }, decoded.kind);
+      await dispatcher.receive({ ...base, text: decoded.text, unreadable: decoded.kind });
       log.info({ kind: decoded.kind }, 'telegram message the engine cannot read');
       return;
     }
@@ -160,7 +153,7 @@ export function createTelegramChannel(options: TelegramChannelOptions): Telegram
       const saved = await saveFile(decoded.file);
       if (!saved.ok) {
         log.info({ reason: saved.reason, declared: decoded.file.mimeType, size: decoded.file.size }, 'telegram file refused');
-        await receiveUnreadable(notices, { ...base, text: decoded.caption ? `[berkas ditolak] ${decoded.caption}` : '[berkas ditolak]' }, FILE_REFUSED[saved.reason]);
+        await dispatcher.receive({ ...base, text: decoded.caption ? `[berkas ditolak] ${decoded.caption}` : '[berkas ditolak]', unreadable: FILE_REFUSED[saved.reason] });
         recent.add(id);
         return;
       }

@@ -5,8 +5,7 @@
  * channel in ./channel.ts hands the result to the dispatcher).
  */
 import type { Message } from 'grammy/types';
-import type { UnreadableKind } from '../../bot/channel-notices.js';
-import type { Attachment, Inbound } from '../../bot/types.js';
+import type { Attachment, Inbound, UnreadableKind } from '../../bot/types.js';
 import { MAX_CAPTION_LENGTH } from '../webchat/attachments.js';
 
 /** Bot commands a citizen can type (the bot's menu in Telegram lists them, see COMMAND_LIST). */
@@ -22,7 +21,7 @@ export const COMMAND_LIST: { command: Command; description: string }[] = [
 /** Other spellings citizens reach for; they mean the same as one of ours. */
 const COMMAND_ALIASES: Record<string, Command> = { help: 'menu', bantuan: 'menu', mulai: 'start', cancel: 'batal', stop: 'batal' };
 
-/** What the citizen sent instead of text, for messages the engine cannot read (see bot/channel-notices.ts). */
+/** What the citizen sent instead of text, for messages the engine cannot read (Inbound.unreadable). */
 export type UnsupportedKind = Extract<UnreadableKind, 'voice' | 'video' | 'sticker' | 'location' | 'contact' | 'other'>;
 
 /** A photo or document to fetch from Telegram before the message goes to the engine. */

@@ -23,7 +23,7 @@ import {
   toNumber,
   type WAMessage,
 } from '@whiskeysockets/baileys';
-import type { UnreadableKind } from '../../bot/channel-notices.js';
+import type { UnreadableKind } from '../../bot/types.js';
 
 export interface DecodedBase {
   /** The chat, as we address the citizen: their phone-number JID when known, else their LID. */

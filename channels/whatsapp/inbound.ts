@@ -6,7 +6,7 @@
  * them and the outbox sends them (see sender.ts).
  *
  *   citizen text / image / document  → dispatcher.receive (files saved in the store first)
- *   voice, video, location, sticker  → stored + a polite "please type" (bot/channel-notices.ts)
+ *   voice, video, location, sticker  → stored + a polite "please type" (the engine, Inbound.unreadable)
  *   older than WHATSAPP_OLD_MESSAGE_HOURS → stored, chat handed to agents with an apology
  *   staff typing on the linked phone → stored as the agent's message; the bot pauses there
  *   our own messages echoed back     → ignored (their ids carry our MAC, see crypto.ts)
@@ -18,14 +18,11 @@
  */
 import { createHash } from 'node:crypto';
 import { downloadMediaMessage, type BaileysEventMap, type WAMessage, type WASocket } from '@whiskeysockets/baileys';
-import { receiveLate, receiveUnreadable, type UnreadableKind } from '../../bot/channel-notices.js';
-import type { Outbox } from '../../bot/delivery.js';
-import type { Dispatcher, ReceiveResult } from '../../bot/dispatcher.js';
-import type { KnowledgeBase } from '../../bot/knowledge-base.js';
+import type { Dispatcher } from '../../bot/dispatcher.js';
 import type { Logger } from '../../bot/log.js';
 import { normalizePhone } from '../../bot/personal-data.js';
 import type { Store } from '../../bot/store/types.js';
-import type { Attachment, Inbound } from '../../bot/types.js';
+import type { Attachment, Inbound, UnreadableKind } from '../../bot/types.js';
 import { ACCEPTED_TYPES, MAX_FILE_BYTES, fileType, isAcceptedType, safeFileName } from '../webchat/attachments.js';
 import type { AuthCipher } from './crypto.js';
 import { decodeMessage, type Decoded } from './decode.js';
@@ -51,9 +48,6 @@ export const downloadWithBaileys: MediaDownloader = (message, socket) =>
 export interface WhatsAppInboundDeps {
   store: Store;
   dispatcher: Pick<Dispatcher, 'receive' | 'events'>;
-  knowledge: Pick<KnowledgeBase, 'current'>;
-  /** Delivers the polite replies this adapter stores itself (the dispatcher delivers the engine's). */
-  outbox?: Outbox;
   cipher: AuthCipher;
   chats: KnownChats;
   log: Logger;
@@ -168,11 +162,7 @@ export class WhatsAppInbound {
       unreadable = decoded.what;
     }
 
-    const notices = { store: this.deps.store, dispatcher: this.deps.dispatcher, knowledge: this.deps.knowledge, outbox: this.deps.outbox, clock: this.clock };
-    let result: ReceiveResult;
-    if (late) result = await receiveLate(notices, inbound);
-    else if (unreadable) result = await receiveUnreadable(notices, inbound, unreadable);
-    else result = await this.deps.dispatcher.receive(inbound);
+    const result = await this.deps.dispatcher.receive({ ...inbound, unreadable, late: late || undefined });
 
     await this.readReceipt(socket, message);
     // With replies on their way the outbox's message ends the typing; otherwise stop it now.

@@ -17,9 +17,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { WASocket } from '@whiskeysockets/baileys';
 import { Redis } from 'ioredis';
-import type { Outbox } from '../../bot/delivery.js';
 import type { Dispatcher } from '../../bot/dispatcher.js';
-import type { KnowledgeBase } from '../../bot/knowledge-base.js';
 import type { Logger } from '../../bot/log.js';
 import type { JobQueue } from '../../bot/queue/types.js';
 import type { Store } from '../../bot/store/types.js';
@@ -52,7 +50,6 @@ export interface WhatsAppControl {
 export interface WhatsAppChannelDeps {
   store: Store;
   dispatcher: Pick<Dispatcher, 'receive' | 'events'>;
-  knowledge: Pick<KnowledgeBase, 'current'>;
   log: Logger;
   /** WHATSAPP_AUTH_KEY, decoded (32 bytes). */
   authKey: Buffer;
@@ -64,8 +61,6 @@ export interface WhatsAppChannelDeps {
   redisUrl?: string;
   /** For admin commands from other instances. */
   queue?: JobQueue;
-  /** Delivers the replies the adapter stores itself (voice notes, late messages); register `sender` with it too. */
-  outbox?: Outbox;
   instance?: string;
   lease?: { ttlMs?: number; renewMs?: number; key?: string };
   backoff?: BackoffOptions;
@@ -98,8 +93,6 @@ export function createWhatsAppChannel(deps: WhatsAppChannelDeps): WhatsAppChanne
   const inbound = new WhatsAppInbound({
     store: deps.store,
     dispatcher: deps.dispatcher,
-    knowledge: deps.knowledge,
-    outbox: deps.outbox,
     cipher,
     chats,
     log: deps.log,

@@ -184,7 +184,7 @@ export async function createTelegramDesk(options: { files?: Record<string, Buffe
     return data ? new Response(new Uint8Array(data), { status: 200, headers: { 'Content-Length': String(data.length) } }) : new Response('Not Found', { status: 404 });
   };
 
-  const channel = createTelegramChannel({ token: TOKEN, apiRoot: 'http://bot-api.invalid', webhook: options.webhook, dispatcher, store, knowledge, outbox, log, botInfo: BOT_INFO, fetchFile });
+  const channel = createTelegramChannel({ token: TOKEN, apiRoot: 'http://bot-api.invalid', webhook: options.webhook, dispatcher, store, log, botInfo: BOT_INFO, fetchFile });
   const calls: ApiCall[] = [];
   const respond: TelegramDesk['respond'] = {};
   let messageId = 1;

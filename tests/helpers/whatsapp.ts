@@ -197,12 +197,10 @@ export async function createWhatsAppDesk(options: { oldMessageHours?: number; ra
   const channel = createWhatsAppChannel({
     store,
     dispatcher,
-    knowledge,
     log,
     authKey: randomBytes(32),
     oldMessageHours: options.oldMessageHours ?? 6,
     queue,
-    outbox,
     fetchVersion: false,
     makeSocket: (config) => {
       const socket = fakeSocket(config);
