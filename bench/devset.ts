@@ -49,7 +49,7 @@ export function isOutOfScope(item: DevCase): boolean {
 export async function createEvaluationEngine(options: { file?: string } = {}): Promise<{ dispatcher: Dispatcher; store: Store }> {
   const store = openSqliteStore({ file: options.file ?? ':memory:' });
   await seedKnowledge(store, loadEntries(), loadOffice('palu'));
-  const dispatcher = new Dispatcher(store, new KnowledgeBase(store, loadLanguage(), Infinity), createLogger({ level: 'silent' }));
+  const dispatcher = new Dispatcher({ store, knowledge: new KnowledgeBase(store, loadLanguage(), Infinity), log: createLogger({ level: 'silent' }) });
   return { dispatcher, store };
 }
 

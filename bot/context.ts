@@ -9,6 +9,19 @@ import type { Understanding } from './nlu/understand.js';
 import type { Contact, Conversation, ConversationPatch, DialogueMemory, FlowState, Message, Store } from './store/types.js';
 import type { Reply, ReplyKind, ReplyOption } from './types.js';
 
+/** Capabilities the engine may use beyond the store, provided by the composition root. */
+export interface EngineServices {
+  /** Sends a one-time code to a phone number over WhatsApp, when WhatsApp is connected. */
+  oneTimeCodes?: OneTimeCodeSender;
+}
+
+export interface OneTimeCodeSender {
+  /** Whether a code can be sent right now (WhatsApp is connected). */
+  available(): Promise<boolean>;
+  /** Sends `text` to the WhatsApp number of `phone` (08… form). */
+  send(phone: string, text: string): Promise<void>;
+}
+
 export class TurnContext {
   readonly replies: Reply[] = [];
   /** The message as the engine reads it: a numbered choice is replaced by the option it picks. */
@@ -26,6 +39,7 @@ export class TurnContext {
     readonly knowledge: KnowledgeSnapshot,
     readonly store: Store,
     readonly now: Date,
+    readonly services: EngineServices = {},
   ) {}
 
   get text(): string {

@@ -20,8 +20,9 @@ import type { Outbox } from './delivery.js';
 import { engine } from './engine.js';
 import type { KnowledgeBase } from './knowledge-base.js';
 import type { Logger } from './log.js';
-import type { Conversation, Message, Store } from './store/types.js';
-import type { Inbound } from './types.js';
+import type { EngineServices } from './context.js';
+import type { Conversation, Message, MessageAuthor, Store } from './store/types.js';
+import type { Attachment, ChannelName, Inbound, ReplyKind, ReplyOption } from './types.js';
 
 /** Longest message we keep; longer ones are cut (and the citizen still gets an answer). */
 export const MAX_TEXT_LENGTH = 4000;
@@ -55,18 +56,86 @@ export function cleanText(text: unknown): string {
     .slice(0, MAX_TEXT_LENGTH);
 }
 
+export interface DispatcherOptions {
+  store: Store;
+  knowledge: KnowledgeBase;
+  log: Logger;
+  clock?: () => Date;
+  /** Delivers replies on channels that push (Telegram, WhatsApp); without it replies are only stored. */
+  outbox?: Outbox;
+  /** What the engine may use beyond the store (one-time codes over WhatsApp). */
+  services?: EngineServices;
+}
+
+/** A message to a citizen outside a turn: a status change, an agent's reply, a one-time code. */
+export interface Post {
+  author: Exclude<MessageAuthor, 'citizen'>;
+  /** The agent who wrote it. */
+  authorId?: string;
+  text: string;
+  kind?: ReplyKind;
+  options?: ReplyOption[];
+  attachments?: Attachment[];
+}
+
 export class Dispatcher {
   readonly events = new EventEmitter<DispatcherEvents>();
   private readonly queues = new Map<string, Promise<unknown>>();
+  private readonly store: Store;
+  private readonly knowledge: KnowledgeBase;
+  private readonly log: Logger;
+  private readonly clock: () => Date;
+  private readonly outbox: Outbox | undefined;
+  private readonly services: EngineServices;
 
-  constructor(
-    private readonly store: Store,
-    private readonly knowledge: KnowledgeBase,
-    private readonly log: Logger,
-    private readonly clock: () => Date = () => new Date(),
-    /** Delivers replies on channels that push (Telegram, WhatsApp); without it replies are only stored. */
-    private readonly outbox?: Outbox,
-  ) {}
+  constructor(options: DispatcherOptions) {
+    this.store = options.store;
+    this.knowledge = options.knowledge;
+    this.log = options.log;
+    this.clock = options.clock ?? (() => new Date());
+    this.outbox = options.outbox;
+    this.services = options.services ?? {};
+  }
+
+  /**
+   * Stores a message to the citizen of a conversation and sends it on their
+   * channel (the outbox on Telegram and WhatsApp, the live stream on the web).
+   * A closed conversation's citizen gets it in their open one.
+   */
+  async post(conversationId: string, post: Post): Promise<Message> {
+    let conversation = await this.store.conversations.get(conversationId);
+    if (!conversation) throw new Error(`conversation ${conversationId} not found`);
+    if (conversation.state === 'closed') {
+      const contact = await this.store.contacts.get(conversation.contactId);
+      if (!contact) throw new Error(`contact ${conversation.contactId} not found`);
+      conversation = await this.store.conversations.open(contact);
+    }
+    const now = this.clock();
+    const { message } = await this.store.messages.add({
+      conversationId: conversation.id,
+      contactId: conversation.contactId,
+      channel: conversation.channel,
+      direction: 'out',
+      author: post.author,
+      authorId: post.authorId,
+      text: post.text,
+      kind: post.kind,
+      options: post.options,
+      attachments: post.attachments?.length ? post.attachments : undefined,
+      createdAt: now,
+    });
+    const updated = (await this.store.conversations.update(conversation.id, { lastMessageAt: now })) ?? conversation;
+    if (this.outbox?.pushes(conversation.channel)) await this.outbox.deliver(message, conversation.externalId);
+    this.events.emit('message', message, updated);
+    return message;
+  }
+
+  /** `post` to a channel identity (one-time codes go to a phone number's WhatsApp chat). */
+  async postTo(channel: ChannelName, externalId: string, post: Post): Promise<Message> {
+    const contact = await this.store.contacts.upsert(channel, externalId);
+    const conversation = await this.store.conversations.open(contact);
+    return this.post(conversation.id, post);
+  }
 
   async receive(inbound: Inbound): Promise<ReceiveResult> {
     const contact = await this.store.contacts.upsert(inbound.channel, inbound.senderId, inbound.senderName);
@@ -127,7 +196,7 @@ export class Dispatcher {
       if (conversation.lastTurn?.inboundId === message.id) return this.finish(message, conversation, conversation.state, started);
 
       const now = this.clock();
-      const ctx = new TurnContext(message, contact, conversation, knowledge, this.store, now);
+      const ctx = new TurnContext(message, contact, conversation, knowledge, this.store, now, this.services);
       await engine(ctx, async () => undefined);
       const replies = ctx.replies.map((reply, index) => ({
         // Derived from the inbound id: storing a reply twice is a no-op, and replies sort right after their message.

@@ -91,6 +91,15 @@ export const texts = {
       'Jika Anda melapor dari aplikasi atau nomor lain, ketik nomor HP yang Anda berikan saat melapor.',
     verificationFailed: 'Maaf, data tidak cocok. Demi keamanan, status pengaduan hanya bisa dilihat oleh pelapornya.',
     tooManyAttempts: 'Maaf, sudah terlalu banyak percobaan. Silakan datang ke kantor atau hubungi petugas untuk cek status.',
+    codeSent: (maskedPhone: string) =>
+      `Untuk memastikan ini Anda, kami mengirim kode 6 angka lewat WhatsApp ke nomor ${maskedPhone}. Ketik kodenya di sini (berlaku 10 menit).`,
+    codeMessage: (code: string, number: string) =>
+      `Kode verifikasi SIRATU: *${code}*\nKetik kode ini di chat tempat Anda menanyakan pengaduan ${number}. Jangan berikan kode ini kepada siapa pun.`,
+    codeWrong: 'Kode tidak cocok. Periksa lagi pesan WhatsApp dari kami, lalu ketik kodenya.',
+    codeExpired: 'Kode sudah tidak berlaku. Ketik nomor pengaduan Anda lagi untuk meminta kode baru.',
+    changed: (number: string, status: string, note?: string) =>
+      `Ada kabar untuk pengaduan Anda *${number}*: statusnya sekarang *${status}*.` + (note ? `\nKeterangan petugas: ${note}` : '') +
+      '\nUntuk melihat status kapan saja, kirim nomor pengaduan tersebut di sini.',
     report: (number: string, status: string, updated: string, note?: string) =>
       `Status pengaduan *${number}*: *${status}*\nPembaruan terakhir: ${updated}` + (note ? `\nKeterangan: ${note}` : ''),
   },

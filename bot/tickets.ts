@@ -3,8 +3,10 @@
  * ADU-YYYY-NNNNNN; people write "adu 2026 123", "ADU2026000123" or
  * "Adu-2026-000123", and all of them mean the same ticket.
  */
+import type { Dispatcher } from './dispatcher.js';
 import { formatTicketNumber } from './store/ids.js';
-import type { TicketStatus } from './store/types.js';
+import type { Store, Ticket, TicketStatus } from './store/types.js';
+import { texts } from './texts.js';
 
 const TICKET_NUMBER = /\badu[\s\-_./#:]*((?:19|20)\d{2})[\s\-_./]*(\d{1,6}(?: \d{1,5})?)(?!\d)/iu;
 /** A bare "2026/000188" counts only where the message talks about a complaint (see understand.ts). */
@@ -36,3 +38,23 @@ export const STATUS_LABELS: Record<TicketStatus, string> = {
   selesai: 'Selesai',
   ditutup: 'Ditutup',
 };
+
+/**
+ * Changes a ticket's status (recorded in its history) and tells the citizen
+ * on the channel they use: the inbox and scheduled jobs call this, never
+ * store.tickets.update directly for a status.
+ */
+export async function changeTicketStatus(
+  deps: { store: Store; dispatcher: Pick<Dispatcher, 'post'> },
+  ticketId: string,
+  status: TicketStatus,
+  change: { actor: string; note?: string },
+): Promise<Ticket | null> {
+  const before = await deps.store.tickets.get(ticketId);
+  if (!before) return null;
+  const ticket = await deps.store.tickets.update(ticketId, { status }, { actor: change.actor, type: 'status', note: change.note });
+  if (ticket && before.status !== status) {
+    await deps.dispatcher.post(ticket.conversationId, { author: 'system', kind: 'status', text: texts.status.changed(ticket.number, STATUS_LABELS[status], change.note) });
+  }
+  return ticket;
+}

@@ -11,6 +11,7 @@ import express from 'express';
 import { adminArea } from '../admin/router.js';
 import { resolveSecretKey } from '../admin/secret-key.js';
 import type { WhatsappControl } from '../admin/whatsapp.js';
+import type { EngineServices } from '../bot/context.js';
 import { Dispatcher } from '../bot/dispatcher.js';
 import { KnowledgeBase, seedKnowledge } from '../bot/knowledge-base.js';
 import { createLogger, type Logger } from '../bot/log.js';
@@ -52,7 +53,9 @@ export async function createApp(
   await knowledge.current();
   const queue = await openQueue({ redisUrl: config.REDIS_URL, store, log });
   const outbox = createOutbox({ store, queue, log });
-  const dispatcher = new Dispatcher(store, knowledge, log, undefined, outbox);
+  // Filled in below once the channels that provide them exist (they need the dispatcher themselves).
+  const services: EngineServices = {};
+  const dispatcher = new Dispatcher({ store, knowledge, log, outbox, services });
   // Telegram channel, when a bot token is configured: its replies go out through the outbox.
   const telegram = config.TELEGRAM_BOT_TOKEN
     ? createTelegramChannel({
@@ -79,6 +82,7 @@ export async function createApp(
         queue,
       })
     : undefined;
+  if (whatsapp) services.oneTimeCodes = whatsapp.oneTimeCodes;
   if (whatsapp) outbox.register(whatsapp.sender);
 
   const http = express();

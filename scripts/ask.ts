@@ -26,7 +26,7 @@ if (values.data) {
 } else {
   await seedKnowledge(store, loadEntries(), loadOffice(values.office));
 }
-const dispatcher = new Dispatcher(store, new KnowledgeBase(store, loadLanguage(), Infinity), createLogger({ level: 'silent' }));
+const dispatcher = new Dispatcher({ store, knowledge: new KnowledgeBase(store, loadLanguage(), Infinity), log: createLogger({ level: 'silent' }) });
 
 let line = 0;
 for await (const text of createInterface({ input: process.stdin, crlfDelay: Infinity })) {

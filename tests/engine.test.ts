@@ -6,6 +6,7 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { Dispatcher } from '../bot/dispatcher.js';
 import { KnowledgeBase } from '../bot/knowledge-base.js';
+import { changeTicketStatus } from '../bot/tickets.js';
 import { createLogger } from '../bot/log.js';
 import type { Store } from '../bot/store/types.js';
 import { loadLanguage } from '../knowledge/load.js';
@@ -230,6 +231,48 @@ describe('ticket status', () => {
   });
 });
 
+describe('the same citizen across channels', () => {
+  it('a ticket filed on web is followed from Telegram after a one-time code sent over WhatsApp', async () => {
+    const codes: { phone: string; text: string }[] = [];
+    const cross = await createTestHelpdesk({
+      now: OFFICE_OPEN,
+      services: { oneTimeCodes: { available: async () => true, send: async (phone, text) => void codes.push({ phone, text }) } },
+    });
+    await cross.say('web-budi', 'ada calo di depan kantor dukcapil minta 200rb');
+    await cross.say('web-budi', 'lewati');
+    await cross.say('web-budi', 'Budi');
+    await cross.say('web-budi', '081255550000');
+    const number = /ADU-\d{4}-\d{6}/u.exec(texts(await cross.say('web-budi', 'ya')))![0];
+
+    const asked = await cross.say('tg-budi', `cek ${number}`, { channel: 'telegram' });
+    expect(texts(asked)).toMatch(/nomor HP/u);
+    const sent = await cross.say('tg-budi', '0812-5555-0000', { channel: 'telegram' });
+    expect(texts(sent)).toMatch(/kode 6 angka lewat WhatsApp ke nomor 0812\*+000/u);
+    expect(texts(sent)).not.toMatch(/Baru diterima/u);
+    expect(codes).toHaveLength(1);
+    expect(codes[0]!.phone).toBe('081255550000');
+    const code = /\*(\d{6})\*/u.exec(codes[0]!.text)![1]!;
+
+    const wrong = await cross.say('tg-budi', code === '000000' ? '111111' : '000000', { channel: 'telegram' });
+    expect(texts(wrong)).toMatch(/Kode tidak cocok/u);
+    const right = await cross.say('tg-budi', code, { channel: 'telegram' });
+    expect(texts(right)).toMatch(new RegExp(`${number}.*Baru diterima`, 'su'));
+    await cross.close();
+  });
+
+  it('a status change is told to the citizen in their conversation, on their channel', async () => {
+    const number = await fileComplaint('pelapor-status');
+    const ticket = (await desk.store.tickets.byNumber(number))!;
+    await changeTicketStatus({ store: desk.store, dispatcher: desk.dispatcher }, ticket.id, 'diproses', { actor: 'agent-1', note: 'Sudah diteruskan ke bidang pelayanan.' });
+    const contact = await desk.store.contacts.upsert('web', 'pelapor-status');
+    const last = (await desk.store.messages.listForContact(contact.id)).at(-1)!;
+    expect(last).toMatchObject({ direction: 'out', author: 'system', kind: 'status' });
+    expect(last.text).toMatch(new RegExp(`${number}.*Sedang diproses.*diteruskan ke bidang pelayanan`, 'su'));
+    const updated = (await desk.store.tickets.get(ticket.id))!;
+    expect(updated.events.at(-1)).toMatchObject({ type: 'status', from: 'baru', to: 'diproses', actor: 'agent-1' });
+  });
+});
+
 describe('handoff to a human', () => {
   it('waits for an agent, says what happens next, and stays silent meanwhile', async () => {
     const [notice] = await desk.say('warga-20', 'mau bicara dengan petugas');
@@ -306,11 +349,11 @@ describe('storage and delivery guarantees', () => {
       },
     };
     const silent = createLogger({ level: 'silent' });
-    const dying = new Dispatcher(crashing, new KnowledgeBase(crashing, loadLanguage()), silent, OFFICE_OPEN);
+    const dying = new Dispatcher({ store: crashing, knowledge: new KnowledgeBase(crashing, loadLanguage()), log: silent, clock: OFFICE_OPEN });
     await expect(dying.receive({ channel: 'web', senderId: 'warga-25', text: 'syarat akta kematian' })).rejects.toThrow('simulated crash');
     expect(await desk.store.messages.unhandled()).toHaveLength(1);
 
-    const restarted = new Dispatcher(desk.store, new KnowledgeBase(desk.store, loadLanguage()), silent, OFFICE_OPEN);
+    const restarted = new Dispatcher({ store: desk.store, knowledge: new KnowledgeBase(desk.store, loadLanguage()), log: silent, clock: OFFICE_OPEN });
     expect(await restarted.recover()).toBe(1);
     expect(await restarted.recover()).toBe(0);
     const contact = await desk.store.contacts.upsert('web', 'warga-25');

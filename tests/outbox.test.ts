@@ -262,7 +262,7 @@ describe.each(engines)('outbox on the $name queue', (engine) => {
   test('the dispatcher queues Telegram replies before marking the message handled; web replies are not pushed', async () => {
     const t = await setup();
     await seedKnowledge(t.store, loadEntries(), loadOffice('palu'));
-    const dispatcher = new Dispatcher(t.store, new KnowledgeBase(t.store, loadLanguage()), createLogger({ level: 'silent' }), undefined, t.outbox);
+    const dispatcher = new Dispatcher({ store: t.store, knowledge: new KnowledgeBase(t.store, loadLanguage()), log: createLogger({ level: 'silent' }), outbox: t.outbox });
     const { replies, message } = await dispatcher.receive({ channel: 'telegram', senderId: '555', text: 'syarat akta kelahiran', platformMessageId: 'tg-upd-1' });
     expect(replies.length).toBeGreaterThan(0);
     expect((await t.store.messages.get(message.id))!.handledAt).toBeInstanceOf(Date);

@@ -15,6 +15,7 @@ import type { Message as StoredMessage } from '../bot/store/types.js';
 import { texts } from '../bot/texts.js';
 import { convertMarkup } from '../channels/encode.js';
 import { decodeMessage } from '../channels/telegram/decode.js';
+import { changeTicketStatus } from '../bot/tickets.js';
 import { createTelegramSender, mapTelegramError, TelegramRateLimitError } from '../channels/telegram/sender.js';
 import { loadConfig } from '../scripts/config.js';
 import { createTestHelpdesk } from './helpers/helpdesk.js';
@@ -137,6 +138,18 @@ describe('answers', () => {
     expect(answer.payload.reply_markup).toEqual({ remove_keyboard: true });
   });
 
+});
+
+describe('status changes', () => {
+  it('reach the citizen on Telegram through the outbox', async () => {
+    await desk.handle(tg.text(ani, 'ada calo di depan kantor dukcapil minta 200rb'));
+    for (const answer of ['Lewati', 'Lewati', 'Lewati', 'Ya, kirim']) await desk.handle(tg.text(ani, answer));
+    const number = /ADU-\d{4}-\d{6}/u.exec(String(lastSent(ani.chatId).payload.text))![0];
+    const ticket = (await desk.store.tickets.byNumber(number))!;
+    await changeTicketStatus({ store: desk.store, dispatcher: desk.dispatcher }, ticket.id, 'selesai', { actor: 'agent-1', note: 'Calo sudah ditertibkan.' });
+    await desk.flush();
+    expect(String(lastSent(ani.chatId).payload.text)).toMatch(new RegExp(`${number}.*<b>Selesai</b>.*Calo sudah ditertibkan`, 'su'));
+  });
 });
 
 describe('complaints with photos and documents', () => {

@@ -333,7 +333,7 @@ describe('one holder across instances (Redis lease)', () => {
       queues.push(queue);
       const created = createWhatsAppChannel({
         store,
-        dispatcher: { receive: async () => ({}) as never, events: { emit: () => true } as never },
+        dispatcher: { receive: async () => ({}) as never, events: { emit: () => true } as never, postTo: async () => ({}) as never },
         log: silent,
         authKey,
         oldMessageHours: 6,

@@ -284,6 +284,13 @@ describe('WhatsApp channel at the socket boundary', () => {
     expect((await desk.channel.control.status())!.state).toMatch(/logged_out|connecting|open/u);
     await desk.channel.connection.waitFor(['open'], 5000);
   });
+
+  it('sends a one-time code to the number a citizen gave at filing (the only chat the office starts)', async () => {
+    expect(await desk.channel.oneTimeCodes.available()).toBe(true);
+    await desk.channel.oneTimeCodes.send('081299998888', 'Kode verifikasi SIRATU: *123456*');
+    await desk.flush();
+    expect(desk.sent('6281299998888@s.whatsapp.net').map((m) => m.text)).toEqual(['Kode verifikasi SIRATU: *123456*']);
+  });
 });
 
 describe('WhatsApp sender', () => {

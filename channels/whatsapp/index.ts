@@ -17,6 +17,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { WASocket } from '@whiskeysockets/baileys';
 import { Redis } from 'ioredis';
+import type { OneTimeCodeSender } from '../../bot/context.js';
 import type { Dispatcher } from '../../bot/dispatcher.js';
 import type { Logger } from '../../bot/log.js';
 import type { JobQueue } from '../../bot/queue/types.js';
@@ -49,7 +50,7 @@ export interface WhatsAppControl {
 
 export interface WhatsAppChannelDeps {
   store: Store;
-  dispatcher: Pick<Dispatcher, 'receive' | 'events'>;
+  dispatcher: Pick<Dispatcher, 'receive' | 'events' | 'postTo'>;
   log: Logger;
   /** WHATSAPP_AUTH_KEY, decoded (32 bytes). */
   authKey: Buffer;
@@ -76,6 +77,8 @@ export interface WhatsAppChannelDeps {
 export interface WhatsAppChannel {
   sender: WhatsAppSender;
   control: WhatsAppControl;
+  /** Sends one-time codes for ticket ownership checks (the engine's status flow). */
+  oneTimeCodes: OneTimeCodeSender;
   connection: WhatsAppConnection;
   inbound: WhatsAppInbound;
   lease: RedisLease | undefined;
@@ -172,9 +175,25 @@ export function createWhatsAppChannel(deps: WhatsAppChannelDeps): WhatsAppChanne
     await deps.queue.add(COMMAND_QUEUE, command, { attempts: 8, backoffMs: 500 });
   }
 
+  /**
+   * One-time codes for citizens following a ticket from another channel (issue 3 §4). The citizen
+   * gave this number when filing and has just asked for the code: the one chat the office starts.
+   */
+  const oneTimeCodes: OneTimeCodeSender = {
+    async available() {
+      return (await readStatus(deps.store.settings))?.state === 'open';
+    },
+    async send(phone, text) {
+      const jid = `62${phone.replace(/^0/u, '')}@s.whatsapp.net`;
+      await chats.remember(jid);
+      await deps.dispatcher.postTo('whatsapp', jid, { author: 'system', kind: 'status', text });
+    },
+  };
+
   return {
     sender,
     control,
+    oneTimeCodes,
     connection,
     inbound,
     lease,

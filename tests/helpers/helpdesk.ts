@@ -3,6 +3,7 @@
  * tests that talk to the engine the way a channel does.
  */
 import { Writable } from 'node:stream';
+import type { EngineServices } from '../../bot/context.js';
 import { Dispatcher } from '../../bot/dispatcher.js';
 import { KnowledgeBase, seedKnowledge } from '../../bot/knowledge-base.js';
 import { createLogger } from '../../bot/log.js';
@@ -22,7 +23,7 @@ export interface TestHelpdesk {
   close(): Promise<void>;
 }
 
-export async function createTestHelpdesk(options: { now?: () => Date; file?: string } = {}): Promise<TestHelpdesk> {
+export async function createTestHelpdesk(options: { now?: () => Date; file?: string; services?: EngineServices } = {}): Promise<TestHelpdesk> {
   const temp = options.file ? undefined : makeTempDir();
   const store = openSqliteStore({ file: options.file ?? `${temp!.dir}/siratu.db` });
   await seedKnowledge(store, loadEntries(), loadOffice('palu'));
@@ -33,7 +34,7 @@ export async function createTestHelpdesk(options: { now?: () => Date; file?: str
       done();
     },
   });
-  const dispatcher = new Dispatcher(store, new KnowledgeBase(store, loadLanguage()), createLogger({ level: 'debug', destination }), options.now);
+  const dispatcher = new Dispatcher({ store, knowledge: new KnowledgeBase(store, loadLanguage()), log: createLogger({ level: 'debug', destination }), clock: options.now, services: options.services });
   return {
     store,
     dispatcher,

@@ -172,7 +172,7 @@ export async function createTelegramDesk(options: { files?: Record<string, Buffe
   // channel that pushes, and the worker sends it through the Telegram channel's sender.
   const queue = createEmbeddedQueue(store.jobs, { pollMs: 10 });
   const outbox = createOutbox({ store, queue, log, backoffMs: 20, attempts: 3 });
-  const dispatcher = new Dispatcher(store, knowledge, log, undefined, outbox);
+  const dispatcher = new Dispatcher({ store, knowledge, log, outbox });
 
   // The file server half of the Bot API: `${apiRoot}/file/bot<token>/<path>`.
   const files = options.files ?? {};

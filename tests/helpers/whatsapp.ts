@@ -191,7 +191,7 @@ export async function createWhatsAppDesk(options: { oldMessageHours?: number; ra
   // Wired as the app wires it: the dispatcher queues every reply, the outbox's worker sends it through the channel's sender.
   const queue = createEmbeddedQueue(store.jobs, { pollMs: 10 });
   const outbox = createOutbox({ store, queue, log, backoffMs: 20, attempts: 3 });
-  const dispatcher = new Dispatcher(store, knowledge, log, undefined, outbox);
+  const dispatcher = new Dispatcher({ store, knowledge, log, outbox });
   const sockets: FakeSocket[] = [];
   const mediaStore = new Map<string, Buffer>();
   const channel = createWhatsAppChannel({
