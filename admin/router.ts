@@ -12,10 +12,10 @@
  *   6. not found (anonymous → login), errors
  *
  * Pages: login, home, account (password, two-factor), users (admin),
- * WhatsApp pairing (admin), failed deliveries (supervisor). The inbox
- * (issue 4) and the knowledge-base editor (issue 5) add their routes here
- * the same way: register on this router with requireRole, and the route
- * test covers them automatically.
+ * WhatsApp pairing (admin), failed deliveries (supervisor), and the
+ * agents' inbox (admin/routes/inbox*.ts, issue 4). The knowledge-base
+ * editor (issue 5) adds its routes here the same way: register on this
+ * router with requireRole, and the route test covers them automatically.
  */
 import express, { Router, type ErrorRequestHandler } from 'express';
 import helmet from 'helmet';
@@ -28,6 +28,8 @@ import { assetHandler, createRenderer, loadAssets, type NavItem } from './render
 import { accountRoutes } from './routes/account.js';
 import { deliveryRoutes } from './routes/deliveries.js';
 import { homeRoutes } from './routes/home.js';
+import type { InboxDeps } from './routes/inbox-common.js';
+import { inboxRoutes } from './routes/inbox.js';
 import { loginRoutes } from './routes/login.js';
 import { userRoutes } from './routes/users.js';
 import { whatsappRoutes } from './routes/whatsapp.js';
@@ -47,6 +49,8 @@ export interface AdminDeps {
   whatsappControl?: WhatsappControl;
   /** The delivery path; its `retry` backs the "Kirim ulang" button on the failed-deliveries page. */
   outbox?: RetryingOutbox;
+  /** The helpdesk service and the dispatcher's events and tickets: the inbox (admin/routes/inbox*.ts) is mounted when given. */
+  inbox?: InboxDeps;
   /** Where the router is mounted (cookies and links use it). */
   base?: string;
 }
@@ -58,6 +62,7 @@ export function adminArea(deps: AdminDeps): Router {
   const log = deps.log.child({ area: 'admin' });
   const nav: NavItem[] = [
     { key: 'home', href: base, label: 'Beranda', minimum: 'agent' },
+    ...(deps.inbox ? [{ key: 'inbox', href: `${base}/inbox`, label: 'Kotak masuk', minimum: 'agent' as const }] : []),
     { key: 'deliveries', href: `${base}/deliveries`, label: 'Pengiriman gagal', minimum: 'supervisor' },
     { key: 'whatsapp', href: `${base}/whatsapp`, label: 'WhatsApp', minimum: 'admin' },
     { key: 'users', href: `${base}/users`, label: 'Pengguna', minimum: 'admin' },
@@ -131,6 +136,7 @@ export function adminArea(deps: AdminDeps): Router {
   userRoutes(router, ctx);
   whatsappRoutes(router, ctx);
   deliveryRoutes(router, ctx);
+  if (deps.inbox) inboxRoutes(router, ctx, deps.inbox);
 
   // Not found: strangers are sent to the login page, so the area reveals nothing about its routes.
   router.use((req, res) => {

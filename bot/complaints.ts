@@ -16,6 +16,12 @@ export const COMPLAINT_CATEGORIES: ComplaintCategory[] = [
   { id: 'lainnya', label: 'Lainnya', confidential: false },
 ];
 
+/** Not offered in the intake: the ticket a handoff becomes when no agent can answer (off hours, no one free). */
+export const AGENT_REQUEST: ComplaintCategory = { id: 'permintaan-petugas', label: 'Permintaan bicara dengan petugas', confidential: false };
+
+/** Every ticket category, for labels and filters. */
+export const TICKET_CATEGORIES: ComplaintCategory[] = [...COMPLAINT_CATEGORIES, AGENT_REQUEST];
+
 export function complaintCategory(id: string | undefined): ComplaintCategory | undefined {
-  return COMPLAINT_CATEGORIES.find((category) => category.id === id);
+  return TICKET_CATEGORIES.find((category) => category.id === id);
 }

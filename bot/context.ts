@@ -5,6 +5,7 @@
  * dispatcher commits the result in one step.
  */
 import type { KnowledgeSnapshot } from './knowledge-base.js';
+import type { TicketService } from './tickets.js';
 import type { Understanding } from './nlu/understand.js';
 import type { Contact, Conversation, ConversationPatch, DialogueMemory, FlowState, Message, Store } from './store/types.js';
 import type { Reply, ReplyKind, ReplyOption } from './types.js';
@@ -39,6 +40,8 @@ export class TurnContext {
     readonly knowledge: KnowledgeSnapshot,
     readonly store: Store,
     readonly now: Date,
+    /** Where tickets are created, so they get deadlines and history (bot/tickets.ts). */
+    readonly tickets: TicketService,
     readonly services: EngineServices = {},
   ) {}
 

@@ -14,7 +14,8 @@
  * in this process, and a version check on the conversation catches another
  * process's turn.
  */
-import { EventEmitter } from 'node:events';
+import { createLocalBus, type EventBus } from './bus.js';
+import { TicketService, type TicketDeadlines } from './tickets.js';
 import { TurnContext } from './context.js';
 import type { Outbox } from './delivery.js';
 import { engine } from './engine.js';
@@ -36,12 +37,6 @@ export interface ReceiveResult {
   replies: Message[];
 }
 
-export interface DispatcherEvents {
-  /** A message was stored, inbound or outbound, with the conversation it belongs to. */
-  message: [message: Message, conversation: Conversation];
-  /** A conversation changed state (bot, waiting, agent, closed). */
-  conversation: [conversation: Conversation];
-}
 
 /** Control characters (except newline and tab) and unpaired surrogates are dropped; length is capped. */
 export function cleanText(text: unknown): string {
@@ -65,6 +60,10 @@ export interface DispatcherOptions {
   outbox?: Outbox;
   /** What the engine may use beyond the store (one-time codes over WhatsApp). */
   services?: EngineServices;
+  /** Where stored messages and conversation changes are announced (default: this process only). */
+  events?: EventBus;
+  /** Ticket deadlines (bot/sla.ts): tickets filed in conversations get a due date and an SLA job. */
+  deadlines?: TicketDeadlines;
 }
 
 /** A message to a citizen outside a turn: a status change, an agent's reply, a one-time code. */
@@ -79,7 +78,8 @@ export interface Post {
 }
 
 export class Dispatcher {
-  readonly events = new EventEmitter<DispatcherEvents>();
+  /** Every stored message and conversation change, for live views (a Redis-backed bus with several instances). */
+  readonly events: EventBus;
   private readonly queues = new Map<string, Promise<unknown>>();
   private readonly store: Store;
   private readonly knowledge: KnowledgeBase;
@@ -87,6 +87,8 @@ export class Dispatcher {
   private readonly clock: () => Date;
   private readonly outbox: Outbox | undefined;
   private readonly services: EngineServices;
+  /** Where tickets are created and changed (the engine's complaints, the inbox, SLA jobs). */
+  readonly tickets: TicketService;
 
   constructor(options: DispatcherOptions) {
     this.store = options.store;
@@ -95,6 +97,8 @@ export class Dispatcher {
     this.clock = options.clock ?? (() => new Date());
     this.outbox = options.outbox;
     this.services = options.services ?? {};
+    this.events = options.events ?? createLocalBus();
+    this.tickets = new TicketService({ store: this.store, dispatcher: this, deadlines: options.deadlines });
   }
 
   /**
@@ -196,7 +200,7 @@ export class Dispatcher {
       if (conversation.lastTurn?.inboundId === message.id) return this.finish(message, conversation, conversation.state, started);
 
       const now = this.clock();
-      const ctx = new TurnContext(message, contact, conversation, knowledge, this.store, now, this.services);
+      const ctx = new TurnContext(message, contact, conversation, knowledge, this.store, now, this.tickets, this.services);
       await engine(ctx, async () => undefined);
       const replies = ctx.replies.map((reply, index) => ({
         // Derived from the inbound id: storing a reply twice is a no-op, and replies sort right after their message.

@@ -18,6 +18,7 @@
 import { compose, type Middleware, type TurnContext } from './context.js';
 import { COMPLAINT_FLOW, continueComplaint, startComplaint } from './flows/complaint.js';
 import { requestHandoff } from './flows/handoff.js';
+import { RATING_FLOW, continueRating } from './flows/rating.js';
 import { STATUS_FLOW, continueStatus, startStatus } from './flows/status.js';
 import { MAIN_MENU, MENUS, menuOptions, readChoice, type MenuAction } from './menu.js';
 import { isOfficeOpen, nextOpeningText } from './office.js';
@@ -118,6 +119,7 @@ const continueFlow: Middleware = async (ctx, next) => {
   const flow = ctx.flow;
   if (flow?.name === COMPLAINT_FLOW) return continueComplaint(ctx);
   if (flow?.name === STATUS_FLOW) return continueStatus(ctx, next);
+  if (flow?.name === RATING_FLOW) return continueRating(ctx, next);
   return next();
 };
 
@@ -135,8 +137,7 @@ async function act(ctx: TurnContext, action: MenuAction): Promise<void> {
     case 'status':
       return startStatus(ctx);
     case 'handoff':
-      requestHandoff(ctx);
-      return;
+      return requestHandoff(ctx);
   }
 }
 
@@ -176,8 +177,7 @@ const understandMessage: Middleware = async (ctx) => {
     case 'status':
       return startStatus(ctx, understanding.ticketNumber);
     case 'handoff':
-      requestHandoff(ctx);
-      return;
+      return requestHandoff(ctx);
     case 'greeting':
       showMenu(ctx, MAIN_MENU, { kind: 'greeting', intro: texts.greeting(ctx.office) });
       return;

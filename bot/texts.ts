@@ -51,11 +51,6 @@ export const texts = {
       'Selama menunggu, saya tidak akan membalas; petugas akan membaca semua pesan Anda di sini.\n' +
       `Jam layanan petugas: ${office.hoursText}\n` +
       'Ketik *batal* jika tidak jadi.',
-    closed: (office: OfficeProfile, nextOpening: string) =>
-      `Baik, percakapan ini saya teruskan ke petugas ${office.shortName}. ` +
-      `Saat ini di luar jam layanan, jadi petugas akan membalas ${nextOpening}. Pesan Anda tetap tersimpan.\n` +
-      `Jam layanan petugas: ${office.hoursText}\n` +
-      'Ketik *batal* jika tidak jadi.',
     cancelled: 'Baik, permintaan bicara dengan petugas dibatalkan. Saya siap membantu lagi.',
   },
 
@@ -106,6 +101,26 @@ export const texts = {
 
   attachmentOutsideFlow:
     'Terima kasih, berkas Anda sudah kami terima. Jika ini bukti pengaduan, ketik *pengaduan* untuk membuat laporan.',
+
+  rating: {
+    askConversation: 'Percakapan dengan petugas sudah selesai. Bagaimana penilaian Anda atas pelayanan kami? Pilih 1 (buruk) sampai 5 (sangat baik).',
+    askTicket: 'Bagaimana penilaian Anda atas penanganan pengaduan ini? Pilih 1 (buruk) sampai 5 (sangat baik).',
+    thanksGood: 'Terima kasih atas penilaian Anda! Semoga urusan Anda lancar.',
+    thanksLow: 'Terima kasih atas penilaian Anda. Kami akan memperbaiki pelayanan. Jika ingin menyampaikan keluhan, ketik *pengaduan*.',
+  },
+
+  helpdesk: {
+    joined: (name: string) => `Anda sekarang dilayani oleh petugas *${name}*. Silakan sampaikan keperluan Anda.`,
+    handedBack: 'Petugas sudah selesai membantu. Saya siap menjawab lagi: tulis pertanyaan Anda atau pilih menu.',
+    noAgent: (number: string, office: OfficeProfile, when: string) =>
+      `Mohon maaf, saat ini belum ada petugas yang bisa membalas. Permintaan Anda kami catat dengan nomor *${number}*, ` +
+      `dan petugas ${office.shortName} akan menghubungi Anda ${when}.\nJam layanan petugas: ${office.hoursText}\n` +
+      'Sementara itu, saya tetap bisa menjawab pertanyaan syarat dokumen: ketik *batal* lalu tulis pertanyaan Anda.',
+    offHoursTicket: (number: string, office: OfficeProfile, when: string) =>
+      `Baik, permintaan Anda untuk bicara dengan petugas kami catat dengan nomor *${number}*. ` +
+      `Saat ini di luar jam layanan; petugas ${office.shortName} akan membalas di sini ${when}. Pesan Anda tetap tersimpan.\n` +
+      `Jam layanan petugas: ${office.hoursText}\nKetik *batal* jika tidak jadi.`,
+  },
 
   /** Messages the engine cannot read (on channels that carry them, e.g. WhatsApp): a polite way forward. */
   unreadable: {

@@ -4,8 +4,9 @@
  * "Adu-2026-000123", and all of them mean the same ticket.
  */
 import type { Dispatcher } from './dispatcher.js';
+import { askForRating } from './flows/rating.js';
 import { formatTicketNumber } from './store/ids.js';
-import type { Store, Ticket, TicketStatus } from './store/types.js';
+import type { NewTicket, Store, Ticket, TicketPatch, TicketStatus } from './store/types.js';
 import { texts } from './texts.js';
 
 const TICKET_NUMBER = /\badu[\s\-_./#:]*((?:19|20)\d{2})[\s\-_./]*(\d{1,6}(?: \d{1,5})?)(?!\d)/iu;
@@ -39,22 +40,73 @@ export const STATUS_LABELS: Record<TicketStatus, string> = {
   ditutup: 'Ditutup',
 };
 
+/** Deadlines on the office's working-day calendar (bot/sla.ts); optional so the engine runs without them. */
+export interface TicketDeadlines {
+  /** When the ticket's current step is due, or null when nothing is due. */
+  dueDateFor(ticket: Ticket): Date | null;
+  /** Schedules the check that escalates (or closes) the ticket if it is still there when due. */
+  schedule(ticket: Ticket): Promise<void>;
+}
+
+export interface TicketServiceDeps {
+  store: Store;
+  /** Tells citizens about changes, and live views about the ticket. */
+  dispatcher: Pick<Dispatcher, 'post' | 'events'>;
+  deadlines?: TicketDeadlines;
+}
+
 /**
- * Changes a ticket's status (recorded in its history) and tells the citizen
- * on the channel they use: the inbox and scheduled jobs call this, never
- * store.tickets.update directly for a status.
+ * The one place tickets are created and changed: the engine (complaints,
+ * off-hours handoffs), the inbox and the SLA jobs all come here, so every
+ * ticket gets its due date and deadline job, every change its history event,
+ * and the citizen hears about status changes on their channel.
  */
-export async function changeTicketStatus(
-  deps: { store: Store; dispatcher: Pick<Dispatcher, 'post'> },
-  ticketId: string,
-  status: TicketStatus,
-  change: { actor: string; note?: string },
-): Promise<Ticket | null> {
-  const before = await deps.store.tickets.get(ticketId);
-  if (!before) return null;
-  const ticket = await deps.store.tickets.update(ticketId, { status }, { actor: change.actor, type: 'status', note: change.note });
-  if (ticket && before.status !== status) {
-    await deps.dispatcher.post(ticket.conversationId, { author: 'system', kind: 'status', text: texts.status.changed(ticket.number, STATUS_LABELS[status], change.note) });
+export class TicketService {
+  constructor(private readonly deps: TicketServiceDeps) {}
+
+  async create(input: NewTicket): Promise<Ticket> {
+    let ticket = await this.deps.store.tickets.create(input);
+    ticket = await this.withDeadline(ticket, { actor: 'system', type: 'updated', note: 'Tenggat dihitung' });
+    this.deps.dispatcher.events.emit('ticket', ticket);
+    return ticket;
   }
-  return ticket;
+
+  /** Changes the status (recorded with who and why) and tells the citizen; a resolved ticket asks for a rating. */
+  async changeStatus(ticketId: string, status: TicketStatus, change: { actor: string; note?: string }): Promise<Ticket | null> {
+    const before = await this.deps.store.tickets.get(ticketId);
+    if (!before) return null;
+    let ticket = await this.deps.store.tickets.update(ticketId, { status, escalatedAt: null }, { actor: change.actor, type: 'status', note: change.note });
+    if (!ticket) return null;
+    if (before.status !== status) {
+      ticket = await this.withDeadline(ticket);
+      await this.deps.dispatcher.post(ticket.conversationId, { author: 'system', kind: 'status', text: texts.status.changed(ticket.number, STATUS_LABELS[status], change.note) });
+      if (status === 'selesai') await askForRating(this.deps, { conversationId: ticket.conversationId, ticketId: ticket.id });
+    }
+    this.deps.dispatcher.events.emit('ticket', ticket);
+    return ticket;
+  }
+
+  /** Priority, category, place or assignee: recorded in the ticket's history. */
+  async update(ticketId: string, patch: Omit<TicketPatch, 'status' | 'dueAt' | 'escalatedAt'>, change: { actor: string; note?: string }): Promise<Ticket | null> {
+    const type = patch.assigneeId !== undefined ? 'assigned' : 'updated';
+    const ticket = await this.deps.store.tickets.update(ticketId, patch, { actor: change.actor, type, note: change.note });
+    if (ticket) this.deps.dispatcher.events.emit('ticket', ticket);
+    return ticket;
+  }
+
+  /** A private note in the ticket's history. */
+  async note(ticketId: string, actor: string, note: string): Promise<Ticket | null> {
+    const ticket = await this.deps.store.tickets.update(ticketId, {}, { actor, type: 'note', note });
+    if (ticket) this.deps.dispatcher.events.emit('ticket', ticket);
+    return ticket;
+  }
+
+  private async withDeadline(ticket: Ticket, event?: Parameters<Store['tickets']['update']>[2]): Promise<Ticket> {
+    const deadlines = this.deps.deadlines;
+    if (!deadlines) return ticket;
+    const dueAt = deadlines.dueDateFor(ticket);
+    const updated = (await this.deps.store.tickets.update(ticket.id, { dueAt }, event ?? { actor: 'system', type: 'updated', note: 'Tenggat diperbarui' })) ?? ticket;
+    if (dueAt) await deadlines.schedule(updated);
+    return updated;
+  }
 }

@@ -140,3 +140,57 @@ export const slangSchema = z.record(
 );
 
 export type Slang = z.infer<typeof slangSchema>;
+
+const HOLIDAY_TYPES = ['libur-nasional', 'cuti-bersama', 'libur-daerah'] as const;
+
+/** A real calendar date: 2026-02-30 has the right shape but is not a day. */
+function isCalendarDate(value: string): boolean {
+  const [year, month, day] = value.split('-').map(Number);
+  const date = new Date(Date.UTC(year!, month! - 1, day!));
+  return date.getUTCFullYear() === year && date.getUTCMonth() === month! - 1 && date.getUTCDate() === day;
+}
+
+/** One day off in a yearly calendar file. */
+export const holidaySchema = z.object({
+  date: isoDate.refine(isCalendarDate, 'tanggal tidak ada di kalender'),
+  /** As people know it, e.g. "Hari Suci Nyepi (Tahun Baru Saka 1948)". */
+  name: z.string().min(3),
+  /** National holiday, collective leave (cuti bersama: civil-service offices close too) or a regional holiday. */
+  type: z.enum(HOLIDAY_TYPES),
+  /** Where the date comes from (the SKB, a regional decree, an estimate). */
+  source: z.string().min(3),
+  /** high: fixed or decreed; medium: decreed or near-certain but may still move (Islamic dates); low: an estimate. */
+  confidence: z.enum(['high', 'medium', 'low']),
+});
+
+export type Holiday = z.infer<typeof holidaySchema>;
+
+/**
+ * knowledge/calendar/<country or office>-<year>.yaml: the days offices are
+ * closed in one year, from the year's SKB 3 Menteri on national holidays and
+ * cuti bersama, plus regional holidays an office adds. Working-day deadlines
+ * (bot/calendar.ts) skip them.
+ */
+export const calendarFileSchema = z
+  .object({
+    year: z.number().int().min(2000).max(2100),
+    country: z.literal('ID'),
+    /** The decree the dates were taken from, once it exists. */
+    decree: z.string().optional(),
+    lastReviewed: isoDate.optional(),
+    holidays: z.array(holidaySchema),
+  })
+  .superRefine((file, ctx) => {
+    const seen = new Set<string>();
+    file.holidays.forEach((holiday, index) => {
+      if (!holiday.date.startsWith(`${file.year}-`)) {
+        ctx.addIssue({ code: 'custom', path: ['holidays', index, 'date'], message: `tanggal ${holiday.date} tidak di tahun ${file.year}` });
+      }
+      if (seen.has(holiday.date)) {
+        ctx.addIssue({ code: 'custom', path: ['holidays', index, 'date'], message: `tanggal ${holiday.date} tercantum dua kali` });
+      }
+      seen.add(holiday.date);
+    });
+  });
+
+export type CalendarFile = z.infer<typeof calendarFileSchema>;

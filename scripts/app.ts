@@ -12,7 +12,11 @@ import { adminArea } from '../admin/router.js';
 import { resolveSecretKey } from '../admin/secret-key.js';
 import type { WhatsappControl } from '../admin/whatsapp.js';
 import type { EngineServices } from '../bot/context.js';
+import { createLocalBus, createRedisBus } from '../bot/bus.js';
 import { Dispatcher } from '../bot/dispatcher.js';
+import { createCalendar } from '../bot/calendar.js';
+import { Helpdesk } from '../bot/helpdesk.js';
+import { createTicketDeadlines, startSlaWorker, type SlaWorker } from '../bot/sla.js';
 import { KnowledgeBase, seedKnowledge } from '../bot/knowledge-base.js';
 import { createLogger, type Logger } from '../bot/log.js';
 import { createOutbox, type RunningOutbox } from '../bot/outbox.js';
@@ -22,7 +26,7 @@ import type { Store } from '../bot/store/types.js';
 import { createTelegramChannel } from '../channels/telegram/channel.js';
 import { parseAuthKey } from '../channels/whatsapp/crypto.js';
 import { webchatChannel, webchatDemoPage } from '../channels/webchat/router.js';
-import { loadEntries, loadLanguage, loadOffice } from '../knowledge/load.js';
+import { loadEntries, loadHolidays, loadLanguage, loadOffice } from '../knowledge/load.js';
 import type { Config } from './config.js';
 
 export interface App {
@@ -31,6 +35,8 @@ export interface App {
   store: Store;
   knowledge: KnowledgeBase;
   dispatcher: Dispatcher;
+  /** The agents' side: claiming, replying, handing back, closing, auto-assignment. */
+  helpdesk: Helpdesk;
   /** Background work: bull with REDIS_URL, else the embedded queue on the store. */
   queue: JobQueue;
   /** Delivery of outbound messages on channels that push; channel adapters register their sender here. */
@@ -50,12 +56,17 @@ export async function createApp(
   const { seeded } = await seedKnowledge(store, loadEntries(), loadOffice(config.OFFICE_PROFILE));
   if (seeded > 0) log.info({ seeded }, 'knowledge base seeded from knowledge/entries');
   const knowledge = new KnowledgeBase(store, loadLanguage());
-  await knowledge.current();
+  const { office } = await knowledge.current();
+  // Ticket deadlines in working days: weekends, national holidays and cuti bersama (knowledge/calendar), office hours.
+  const calendar = createCalendar({ office, holidays: loadHolidays({ office: office.id }) });
   const queue = await openQueue({ redisUrl: config.REDIS_URL, store, log });
   const outbox = createOutbox({ store, queue, log });
+  // Live events: shared through Redis when several instances run, so every inbox and web chat sees every change.
+  const events = config.REDIS_URL ? await createRedisBus(config.REDIS_URL, log) : createLocalBus();
   // Filled in below once the channels that provide them exist (they need the dispatcher themselves).
   const services: EngineServices = {};
-  const dispatcher = new Dispatcher({ store, knowledge, log, outbox, services });
+  const dispatcher = new Dispatcher({ store, knowledge, log, outbox, services, events, deadlines: createTicketDeadlines({ queue, calendar, log }) });
+  const helpdesk = new Helpdesk({ store, dispatcher, queue, log, handoffTimeoutMinutes: config.HANDOFF_TIMEOUT_MINUTES });
   // Telegram channel, when a bot token is configured: its replies go out through the outbox.
   const telegram = config.TELEGRAM_BOT_TOKEN
     ? createTelegramChannel({
@@ -100,16 +111,26 @@ export async function createApp(
   const secretKey = resolveSecretKey({ configured: config.SECRET_KEY, dataDir: config.DATA_DIR, scaleOut: Boolean(config.MONGODB_URI), log });
   http.use(
     '/admin',
-    adminArea({ store, log, config, secretKey, whatsappControl: options.whatsappControl ?? whatsapp?.control, outbox: options.outbox ?? outbox }),
+    adminArea({
+      store,
+      log,
+      config,
+      secretKey,
+      whatsappControl: options.whatsappControl ?? whatsapp?.control,
+      outbox: options.outbox ?? outbox,
+      inbox: { helpdesk, dispatcher },
+    }),
   );
 
   let server: Server | undefined;
+  let sla: SlaWorker | undefined;
   return {
     config,
     log,
     store,
     knowledge,
     dispatcher,
+    helpdesk,
     queue,
     outbox,
     http,
@@ -120,6 +141,8 @@ export async function createApp(
       log.info({ port, store: store.engine }, 'siratu is listening');
       await dispatcher.recover();
       outbox.start();
+      helpdesk.start();
+      sla = startSlaWorker({ store, queue, dispatcher, calendar, log });
       // Not awaited: an unreachable Bot API server is retried in the background and must not hold up the web chat.
       telegram?.start().catch((error: unknown) => log.error({ err: error }, 'telegram channel did not start'));
       whatsapp?.start().catch((error: unknown) => log.error({ err: error }, 'whatsapp channel did not start'));
@@ -132,7 +155,9 @@ export async function createApp(
         server.closeAllConnections();
         await new Promise<void>((resolve) => server!.close(() => resolve()));
       }
+      sla?.stop();
       await queue.close(); // lets running deliveries finish and record their progress first
+      await events.close();
       await store.close();
     },
   };

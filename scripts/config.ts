@@ -26,6 +26,7 @@ const schema = z.object({
   PUBLIC_URL: optionalText.refine((value) => value === undefined || /^https?:\/\//u.test(value), 'harus URL lengkap, mis. https://chat.kota.go.id'),
   WEBCHAT_ALLOWED_ORIGINS: z.string().default('*'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  HANDOFF_TIMEOUT_MINUTES: z.coerce.number({ error: 'harus berupa angka (menit)' }).int().min(1).max(24 * 60).default(10),
   TELEGRAM_BOT_TOKEN: optionalText.refine((value) => value === undefined || /^\d+:[A-Za-z0-9_-]{20,}$/u.test(value), 'token dari @BotFather, bentuknya 123456789:AAE...'),
   TELEGRAM_API_ROOT: optionalText
     .refine((value) => value === undefined || /^https?:\/\/[^/\s]+/u.test(value), 'harus URL lengkap, mis. http://127.0.0.1:8081')

@@ -6,7 +6,7 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { Dispatcher } from '../bot/dispatcher.js';
 import { KnowledgeBase } from '../bot/knowledge-base.js';
-import { changeTicketStatus } from '../bot/tickets.js';
+import { TicketService } from '../bot/tickets.js';
 import { createLogger } from '../bot/log.js';
 import type { Store } from '../bot/store/types.js';
 import { loadLanguage } from '../knowledge/load.js';
@@ -263,7 +263,7 @@ describe('the same citizen across channels', () => {
   it('a status change is told to the citizen in their conversation, on their channel', async () => {
     const number = await fileComplaint('pelapor-status');
     const ticket = (await desk.store.tickets.byNumber(number))!;
-    await changeTicketStatus({ store: desk.store, dispatcher: desk.dispatcher }, ticket.id, 'diproses', { actor: 'agent-1', note: 'Sudah diteruskan ke bidang pelayanan.' });
+    await new TicketService({ store: desk.store, dispatcher: desk.dispatcher }).changeStatus(ticket.id, 'diproses', { actor: 'agent-1', note: 'Sudah diteruskan ke bidang pelayanan.' });
     const contact = await desk.store.contacts.upsert('web', 'pelapor-status');
     const last = (await desk.store.messages.listForContact(contact.id)).at(-1)!;
     expect(last).toMatchObject({ direction: 'out', author: 'system', kind: 'status' });

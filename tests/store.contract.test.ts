@@ -12,8 +12,22 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { Entry } from '../knowledge/schema.js';
 import { openStore } from '../bot/store/index.js';
-import { openSqliteStore } from '../bot/store/sqlite.js';
-import { DuplicateError, type Contact, type Conversation, type DeliveryState, type Message, type NewMessage, type NewTicket, type NewUser, type Session, type Store, type Ticket } from '../bot/store/types.js';
+import Database from 'better-sqlite3';
+import { conversationListQuery, INBOX_SQL, messageSearchQuery, MIGRATIONS, openSqliteStore, ticketListQuery, type Query } from '../bot/store/sqlite.js';
+import {
+  DuplicateError,
+  type Contact,
+  type Conversation,
+  type DeliveryState,
+  type Message,
+  type NewMessage,
+  type NewTicket,
+  type NewUser,
+  type Rating,
+  type Session,
+  type Store,
+  type Ticket,
+} from '../bot/store/types.js';
 import { makeTempDir } from './helpers/tmp.js';
 
 interface Engine {
@@ -179,6 +193,8 @@ describe.each([sqlite, mongo])('$name store', (engine) => {
           lastMessageAt: expect.any(Date),
           version: 1,
           lastTurn: null,
+          labels: [],
+          lastInboundAt: null,
         });
         expect(await store.conversations.open(contact)).toEqual(first);
         expect(await store.conversations.get(first.id)).toEqual(first);
@@ -456,6 +472,8 @@ describe.each([sqlite, mongo])('$name store', (engine) => {
           status: 'baru',
           priority: 'tinggi',
           assigneeId: null,
+          dueAt: null,
+          escalatedAt: null,
           events: [{ at: createdAt, actor: 'citizen', type: 'created' }],
           createdAt,
           updatedAt: createdAt,
@@ -899,6 +917,7 @@ describe.each([sqlite, mongo])('$name store', (engine) => {
           failedLogins: 0,
           lockedUntil: null,
           lastLoginAt: null,
+          capacity: 5,
           createdAt: expect.any(Date),
           updatedAt: expect.any(Date),
         });
@@ -955,6 +974,383 @@ describe.each([sqlite, mongo])('$name store', (engine) => {
       });
     });
 
+    describe('inbox: contacts.findByPhone', () => {
+      test('matches the given phone and WhatsApp numbers by digits; 0… is compared as 62…', async () => {
+        const wa = await store.contacts.upsert('whatsapp', '6285298765432@s.whatsapp.net');
+        const device = await store.contacts.upsert('whatsapp', '6285298765433:12@s.whatsapp.net');
+        await store.contacts.upsert('whatsapp', '85298765434000@lid'); // a WhatsApp LID is not a number
+        const telegram = (await store.contacts.update((await store.contacts.upsert('telegram', 'fbp-1')).id, { phone: '0852-9876-1111' }))!;
+        const web = (await store.contacts.update((await store.contacts.upsert('web', 'fbp-2')).id, { phone: '+62 852 9876 2222' }))!;
+        const ids = async (digits: string, limit?: number) => (await store.contacts.findByPhone(digits, limit)).map((c) => c.id);
+
+        // "0852987" is 62852987… in canonical form: every number above, the LID excepted.
+        expect(new Set(await ids('0852987'))).toEqual(new Set([wa.id, device.id, telegram.id, web.id]));
+        expect(await ids('085298765432')).toEqual([wa.id]);
+        expect(await ids('6285298765432')).toEqual([wa.id]);
+        expect(await ids('+62 852-9876-5432')).toEqual([wa.id]);
+        expect(await ids('98765433')).toEqual([device.id]); // any fragment
+        expect(await ids('0852 9876 1111')).toEqual([telegram.id]);
+        expect(await ids('98762222')).toEqual([web.id]);
+        expect(await ids('85298765434000')).toEqual([]);
+        expect(await ids('52')).toEqual([]); // fewer than 3 digits find nothing
+        expect(await ids('budi')).toEqual([]);
+        expect(await store.contacts.findByPhone('0852987')).toContainEqual(telegram); // plain contacts, nothing internal
+
+        // The most recently seen first, with a limit; a changed phone is found by its new number only.
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        await store.contacts.upsert('whatsapp', '6285298765433:12@s.whatsapp.net');
+        expect(await ids('0852987', 1)).toEqual([device.id]);
+        await store.contacts.update(telegram.id, { phone: '081377770000' });
+        expect(await ids('98761111')).toEqual([]);
+        expect(await ids('0813777700')).toEqual([telegram.id]);
+      });
+    });
+
+    describe('inbox: conversations', () => {
+      test('labels are stored lower case, each once, and patchable; a new conversation has none', async () => {
+        const { conversation } = await citizen();
+        expect(conversation.labels).toEqual([]);
+        const labelled = await store.conversations.update(conversation.id, { labels: [' Mendesak', 'pindah', 'MENDESAK', ''] });
+        expect(labelled).toMatchObject({ labels: ['mendesak', 'pindah'], version: 2 });
+        expect(await store.conversations.get(conversation.id)).toEqual(labelled);
+        expect((await store.conversations.update(conversation.id, { labels: [] }))!.labels).toEqual([]);
+      });
+
+      test('list by label, in creation order or latest activity first; labels can be removed', async () => {
+        const [a, b, c] = [await citizen(), await citizen(), await citizen()];
+        const at = (minute: number) => new Date(Date.UTC(2036, 0, 1, 8, minute));
+        await store.conversations.update(a.conversation.id, { labels: ['Label-Mendesak', 'label-pindah'], lastMessageAt: at(1) });
+        await store.conversations.update(b.conversation.id, { labels: ['label-mendesak'], lastMessageAt: at(3), state: 'waiting' });
+        await store.conversations.update(c.conversation.id, { labels: ['label-pindah'], lastMessageAt: at(2) });
+        const ids = async (filter: Parameters<Store['conversations']['list']>[0]) => (await store.conversations.list(filter)).map((x) => x.id);
+
+        expect(await ids({ label: 'label-mendesak' })).toEqual([a.conversation.id, b.conversation.id]);
+        expect(await ids({ label: 'LABEL-MENDESAK', order: 'recent' })).toEqual([b.conversation.id, a.conversation.id]);
+        expect(await ids({ label: 'label-pindah', order: 'recent' })).toEqual([c.conversation.id, a.conversation.id]);
+        expect(await ids({ label: 'label-pindah', order: 'oldest', limit: 1 })).toEqual([a.conversation.id]);
+        expect(await ids({ label: 'label-mendesak', state: ['waiting'] })).toEqual([b.conversation.id]);
+        expect(await ids({ label: 'label-tidak-ada' })).toEqual([]);
+
+        await store.conversations.update(a.conversation.id, { labels: ['label-pindah'] });
+        expect(await ids({ label: 'label-mendesak' })).toEqual([b.conversation.id]);
+        expect(await ids({ label: 'label-pindah' })).toEqual([a.conversation.id, c.conversation.id]);
+      });
+
+      test('order recent: latest activity first across the filter, with a limit', async () => {
+        const made = [await citizen('web'), await citizen('web'), await citizen('web')];
+        const at = (minute: number) => new Date(Date.UTC(2037, 0, 1, 8, minute));
+        for (const [i, minute] of [5, 9, 7].entries()) {
+          await store.conversations.update(made[i]!.conversation.id, { state: 'agent', assigneeId: `recent-agent-${engine.name}`, lastMessageAt: at(minute) });
+        }
+        const recent = await store.conversations.list({ assigneeId: `recent-agent-${engine.name}`, order: 'recent' });
+        expect(recent.map((x) => x.id)).toEqual([made[1]!.conversation.id, made[2]!.conversation.id, made[0]!.conversation.id]);
+        const times = (await store.conversations.list({ state: ['agent'], order: 'recent' })).map((x) => x.lastMessageAt.getTime());
+        expect(times).toEqual([...times].sort((x, y) => y - x));
+        expect((await store.conversations.list({ assigneeId: `recent-agent-${engine.name}`, order: 'recent', limit: 2 })).map((x) => x.id)).toEqual([
+          made[1]!.conversation.id,
+          made[2]!.conversation.id,
+        ]);
+      });
+
+      test('list by contactIds (an empty list matches nothing)', async () => {
+        const a = await citizen();
+        const b = await citizen();
+        await citizen();
+        await store.conversations.update(a.conversation.id, { state: 'closed', closedAt: new Date() });
+        const reopened = await store.conversations.open(a.contact);
+        const found = await store.conversations.list({ contactIds: [a.contact.id, b.contact.id] });
+        expect(found.map((x) => x.id)).toEqual([a.conversation.id, b.conversation.id, reopened.id]);
+        expect((await store.conversations.list({ contactIds: [a.contact.id], state: [...OPEN_STATES] })).map((x) => x.id)).toEqual([reopened.id]);
+        expect(await store.conversations.list({ contactIds: [] })).toEqual([]);
+      });
+
+      test('countByAssignee counts an agent’s conversations in the given states', async () => {
+        const agent = `count-agent-${engine.name}`;
+        const made = [await citizen(), await citizen(), await citizen(), await citizen()];
+        await store.conversations.update(made[0]!.conversation.id, { state: 'agent', assigneeId: agent });
+        await store.conversations.update(made[1]!.conversation.id, { state: 'agent', assigneeId: agent });
+        await store.conversations.update(made[2]!.conversation.id, { state: 'closed', assigneeId: agent, closedAt: new Date() });
+        await store.conversations.update(made[3]!.conversation.id, { state: 'agent', assigneeId: `${agent}-other` });
+        expect(await store.conversations.countByAssignee(agent, ['agent'])).toBe(2);
+        expect(await store.conversations.countByAssignee(agent, ['agent', 'closed'])).toBe(3);
+        expect(await store.conversations.countByAssignee(agent, ['waiting'])).toBe(0);
+        expect(await store.conversations.countByAssignee(agent, [])).toBe(0);
+        expect(await store.conversations.countByAssignee('nobody', ['agent'])).toBe(0);
+      });
+
+      test('lastInboundAt follows the citizen’s messages (never backwards, no version bump) and is patchable', async () => {
+        const c = await citizen();
+        await store.messages.add({ ...inbound(c, 'balasan bot'), direction: 'out', author: 'bot' });
+        expect((await store.conversations.get(c.conversation.id))!.lastInboundAt).toBeNull();
+        const t1 = new Date('2036-05-01T01:00:00.000Z');
+        const first = (await store.messages.add(inbound(c, 'halo', { createdAt: t1, platformMessageId: 'lia-1' }))).message;
+        const after = (await store.conversations.get(c.conversation.id))!;
+        expect(after.lastInboundAt).toEqual(first.createdAt);
+        expect(after.version).toBe(c.conversation.version); // does not disturb the engine's ifVersion
+        await store.messages.add(inbound(c, 'terlambat', { createdAt: new Date('2036-04-30T00:00:00.000Z') }));
+        await store.messages.add(inbound(c, 'halo lagi', { platformMessageId: 'lia-1', createdAt: new Date('2036-06-01T00:00:00.000Z') })); // a redelivery
+        expect((await store.conversations.get(c.conversation.id))!.lastInboundAt).toEqual(t1);
+        const patched = new Date('2036-07-01T00:00:00.000Z');
+        expect((await store.conversations.update(c.conversation.id, { lastInboundAt: patched }))!.lastInboundAt).toEqual(patched);
+        expect((await store.conversations.update(c.conversation.id, { lastInboundAt: null }))!.lastInboundAt).toBeNull();
+      });
+    });
+
+    describe('inbox: messages', () => {
+      test('search: every word as a case-insensitive substring, newest first', async () => {
+        const c = await citizen();
+        const say = async (text: string, extra: Partial<NewMessage> = {}) => (await store.messages.add(inbound(c, text, extra))).message.id;
+        const lost = await say('Saya KEHILANGAN KTP di pasar Inpres');
+        const answer = await say('Untuk KTP hilang: bawa surat kehilangan dari polisi', { direction: 'out', author: 'bot' });
+        const numbers = await say('nomor saya 081234567890, tiket ADU-2026-000123');
+        const kk = await say('KK saya rusak, RT.05');
+        const other = await citizen(); // the search spans conversations
+        const elsewhere = (await store.messages.add(inbound(other, 'dompet hilang beserta kk'))).message.id;
+        const mine = async (text: string, limit?: number) =>
+          (await store.messages.search(text, limit)).map((m) => m.id).filter((id) => [lost, answer, numbers, kk, elsewhere].includes(id));
+
+        expect(await mine('hilang')).toEqual([elsewhere, answer, lost]); // "hilang" inside "KEHILANGAN" too
+        expect(await mine('HILANG ktp')).toEqual([answer, lost]);
+        expect(await mine('hilang, pasar!')).toEqual([lost]); // punctuation around words is ignored
+        expect(await mine('4567')).toEqual([numbers]); // part of a phone number
+        expect(await mine('000123')).toEqual([numbers]);
+        expect(await mine('adu-2026-000123')).toEqual([numbers]);
+        expect(await mine('kk')).toEqual([elsewhere, kk]); // words under 3 characters still match
+        expect(await mine('kk rusak')).toEqual([kk]);
+        expect(await mine('rt.05')).toEqual([kk]); // regex and LIKE characters are literal
+        expect(await mine('r.05')).toEqual([]);
+        expect(await mine('pasar polisi')).toEqual([]);
+        expect(await store.messages.search('   ')).toEqual([]);
+        const [found] = await store.messages.search('KEHILANGAN KTP di pasar Inpres', 1);
+        expect(found).toEqual(await store.messages.get(lost));
+      });
+
+      test('search: the limit keeps the newest', async () => {
+        const c = await citizen();
+        const ids: string[] = [];
+        for (let i = 0; i < 5; i++) ids.push((await store.messages.add(inbound(c, `zebracross nomor ${i}`))).message.id);
+        expect((await store.messages.search('Zebracross', 3)).map((m) => m.id)).toEqual([ids[4], ids[3], ids[2]]);
+        expect((await store.messages.search('zebracross')).map((m) => m.id)).toEqual([...ids].reverse());
+      });
+
+      test('countInboundAfter counts the citizen’s messages after a marker', async () => {
+        const c = await citizen();
+        const other = await citizen();
+        const add = async (message: NewMessage) => (await store.messages.add(message)).message.id;
+        const in1 = await add(inbound(c, 'satu'));
+        const out1 = await add({ ...inbound(c, 'balasan'), direction: 'out', author: 'agent', authorId: 'u1' });
+        await add(inbound(c, 'dua'));
+        const in3 = await add(inbound(c, 'tiga'));
+        await add(inbound(other, 'bukan di sini'));
+        expect(await store.messages.countInboundAfter(c.conversation.id, undefined)).toBe(3);
+        expect(await store.messages.countInboundAfter(c.conversation.id, in1)).toBe(2);
+        expect(await store.messages.countInboundAfter(c.conversation.id, out1)).toBe(2);
+        expect(await store.messages.countInboundAfter(c.conversation.id, in3)).toBe(0);
+        expect(await store.messages.countInboundAfter('no-such-conversation', undefined)).toBe(0);
+      });
+    });
+
+    describe('inbox: tickets', () => {
+      test('dueAt and escalatedAt: set at creation, patchable, recorded like any update', async () => {
+        const c = await citizen();
+        const dueAt = new Date('2038-03-04T01:00:00.000Z');
+        const ticket = await store.tickets.create(complaint(c, { createdAt: utc(2038), dueAt }));
+        expect(ticket).toMatchObject({ dueAt, escalatedAt: null });
+        expect(await store.tickets.get(ticket.id)).toEqual(ticket);
+        const escalatedAt = new Date('2038-03-05T01:00:00.000Z');
+        const escalated = await store.tickets.update(ticket.id, { escalatedAt }, { actor: 'system', type: 'updated', note: 'eskalasi' });
+        expect(escalated).toMatchObject({ dueAt, escalatedAt });
+        const done = await store.tickets.update(ticket.id, { status: 'selesai', dueAt: null }, { actor: 'agent', type: 'status' });
+        expect(done).toMatchObject({ status: 'selesai', dueAt: null, escalatedAt });
+        expect(await store.tickets.get(ticket.id)).toEqual(done);
+      });
+
+      test('list by conversation and by assignee', async () => {
+        const a = await citizen();
+        const b = await citizen();
+        const t1 = await store.tickets.create(complaint(a, { createdAt: utc(2039, 1) }));
+        const t2 = await store.tickets.create(complaint(a, { createdAt: utc(2039, 2) }));
+        const t3 = await store.tickets.create(complaint(b, { createdAt: utc(2039, 3) }));
+        const agent = `ticket-agent-${engine.name}`;
+        await store.tickets.update(t1.id, { assigneeId: agent }, { actor: 'supervisor', type: 'assigned' });
+        await store.tickets.update(t3.id, { assigneeId: agent }, { actor: 'supervisor', type: 'assigned' });
+        const ids = async (filter: Parameters<Store['tickets']['list']>[0]) => (await store.tickets.list(filter)).map((t) => t.id);
+        expect(await ids({ conversationId: a.conversation.id })).toEqual([t2.id, t1.id]);
+        expect(await ids({ assigneeId: agent })).toEqual([t3.id, t1.id]);
+        expect(await ids({ assigneeId: agent, conversationId: a.conversation.id })).toEqual([t1.id]);
+        expect(await ids({ assigneeId: agent, status: ['selesai'] })).toEqual([]);
+      });
+
+      test('overdueAt: due before then, not escalated, not selesai/ditutup', async () => {
+        const c = await citizen();
+        const now = new Date('2040-02-01T00:00:00.000Z');
+        const past = new Date('2040-01-15T00:00:00.000Z');
+        const make = async (dueAt: Date | null, month: number) => store.tickets.create(complaint(c, { createdAt: utc(2040, 1, month), dueAt }));
+        const overdue = await make(past, 1);
+        await make(new Date('2040-03-01T00:00:00.000Z'), 2); // due later
+        const exactlyNow = await make(now, 3);
+        const escalated = await make(past, 4);
+        const selesai = await make(past, 5);
+        const ditutup = await make(past, 6);
+        await make(null, 7); // no due date
+        const waiting = await make(past, 8);
+        await store.tickets.update(escalated.id, { escalatedAt: now }, { actor: 'system', type: 'updated' });
+        await store.tickets.update(selesai.id, { status: 'selesai' }, { actor: 'agent', type: 'status' });
+        await store.tickets.update(ditutup.id, { status: 'ditutup' }, { actor: 'agent', type: 'status' });
+        await store.tickets.update(waiting.id, { status: 'menunggu_warga' }, { actor: 'agent', type: 'status' });
+        const ids = async (filter: Parameters<Store['tickets']['list']>[0]) =>
+          (await store.tickets.list({ conversationId: c.conversation.id, ...filter })).map((t) => t.id);
+
+        expect(await ids({ overdueAt: now })).toEqual([waiting.id, overdue.id]);
+        expect(await ids({ overdueAt: now, status: ['baru'] })).toEqual([overdue.id]);
+        expect(await ids({ overdueAt: now, status: ['selesai'] })).toEqual([]);
+        expect(await ids({ overdueAt: new Date('2040-02-01T00:00:00.001Z') })).toEqual([waiting.id, exactlyNow.id, overdue.id]);
+        expect(await ids({ overdueAt: now, limit: 1 })).toEqual([waiting.id]);
+      });
+    });
+
+    describe('inbox: users', () => {
+      test('capacity: 5 unless given, patchable, a whole number ≥ 0', async () => {
+        const base = { displayName: 'Petugas', role: 'agent' as const, passwordHash: 'scrypt$x$y' };
+        const plain = await store.users.create({ ...base, username: `cap-default-${engine.name}` });
+        expect(plain.capacity).toBe(5);
+        const small = await store.users.create({ ...base, username: `cap-two-${engine.name}`, capacity: 2 });
+        expect(small.capacity).toBe(2);
+        expect(await store.users.get(small.id)).toEqual(small);
+        expect((await store.users.update(small.id, { capacity: 8 }))!.capacity).toBe(8);
+        expect((await store.users.update(small.id, { capacity: 0 }))!.capacity).toBe(0);
+        await expect(store.users.update(small.id, { capacity: -1 })).rejects.toThrow(RangeError);
+        await expect(store.users.create({ ...base, username: `cap-bad-${engine.name}`, capacity: 1.5 })).rejects.toThrow(RangeError);
+        expect((await store.users.get(small.id))!.capacity).toBe(0);
+      });
+    });
+
+    describe('inbox: notes', () => {
+      test('add and list a conversation’s notes, oldest first', async () => {
+        const c = await citizen();
+        const other = await citizen();
+        const first = await store.notes.add({ conversationId: c.conversation.id, authorId: 'agent-1', text: 'Warga sudah datang ke kantor' });
+        expect(first).toEqual({ id: expect.any(String), conversationId: c.conversation.id, authorId: 'agent-1', text: 'Warga sudah datang ke kantor', createdAt: expect.any(Date) });
+        const createdAt = new Date('2036-01-01T00:00:00.000Z');
+        const second = await store.notes.add({ conversationId: c.conversation.id, authorId: 'agent-2', text: 'Cek NIK', createdAt });
+        expect(second.createdAt).toEqual(createdAt);
+        await store.notes.add({ conversationId: other.conversation.id, authorId: 'agent-1', text: 'lain' });
+        expect(await store.notes.list(c.conversation.id)).toEqual([first, second]);
+        expect(await store.notes.list('no-such-conversation')).toEqual([]);
+      });
+    });
+
+    describe('inbox: canned responses', () => {
+      const shared = { ownerId: null, title: 'Salam', text: 'Selamat pagi, ada yang bisa kami bantu?' };
+
+      test('shared and personal; a shortcut is unique per owner (and within the shared set)', async () => {
+        const [u1, u2] = [`canned-u1-${engine.name}`, `canned-u2-${engine.name}`];
+        const salam = await store.cannedResponses.create({ ...shared, shortcut: '/Salam' });
+        expect(salam).toEqual({ id: expect.any(String), shortcut: 'salam', ...shared, createdAt: expect.any(Date), updatedAt: expect.any(Date) });
+        expect(await store.cannedResponses.get(salam.id)).toEqual(salam);
+        await expect(store.cannedResponses.create({ ...shared, shortcut: 'SALAM' })).rejects.toBeInstanceOf(DuplicateError);
+
+        const mySalam = await store.cannedResponses.create({ shortcut: 'salam', title: 'Salam saya', text: 'Halo, saya Budi.', ownerId: u1 });
+        const jam1 = await store.cannedResponses.create({ shortcut: 'jam', title: 'Jam', text: 'Buka 08.00–15.00', ownerId: u1 });
+        await expect(store.cannedResponses.create({ shortcut: 'Jam', title: 'x', text: 'y', ownerId: u1 })).rejects.toBeInstanceOf(DuplicateError);
+        const jam2 = await store.cannedResponses.create({ shortcut: 'jam', title: 'Jam', text: 'Buka pukul 8', ownerId: u2 });
+
+        // By shortcut; the user's own before a shared one with the same shortcut; nobody else's.
+        expect(await store.cannedResponses.listFor(u1)).toEqual([jam1, mySalam, salam]);
+        expect(await store.cannedResponses.listFor(u2)).toEqual([jam2, salam]);
+        expect(await store.cannedResponses.listFor('someone-else')).toEqual([salam]);
+        await expect(store.cannedResponses.create({ ...shared, shortcut: 'dua kata' })).rejects.toThrow(RangeError);
+      });
+
+      test('update, delete; a concurrent duplicate loses', async () => {
+        const owner = `canned-edit-${engine.name}`;
+        const a = await store.cannedResponses.create({ shortcut: 'syarat', title: 'Syarat', text: 'KK dan KTP', ownerId: owner });
+        const b = await store.cannedResponses.create({ shortcut: 'alamat', title: 'Alamat', text: 'Jl. Moh. Hatta', ownerId: owner });
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        const edited = await store.cannedResponses.update(a.id, { title: 'Syarat KTP', text: 'Fotokopi KK', shortcut: '/SyaratKTP' });
+        expect(edited).toEqual({ ...a, title: 'Syarat KTP', text: 'Fotokopi KK', shortcut: 'syaratktp', updatedAt: expect.any(Date) });
+        expect(edited!.updatedAt.getTime()).toBeGreaterThan(a.updatedAt.getTime());
+        expect(await store.cannedResponses.get(a.id)).toEqual(edited);
+        await expect(store.cannedResponses.update(b.id, { shortcut: 'syaratktp' })).rejects.toBeInstanceOf(DuplicateError);
+        expect(await store.cannedResponses.update('no-such-response', { title: 'x' })).toBeNull();
+
+        expect(await store.cannedResponses.delete(b.id)).toBe(true);
+        expect(await store.cannedResponses.delete(b.id)).toBe(false);
+        expect(await store.cannedResponses.get(b.id)).toBeNull();
+        expect((await store.cannedResponses.listFor(owner)).map((r) => r.id)).not.toContain(b.id);
+
+        const racing = await Promise.allSettled([1, 2, 3].map(() => store.cannedResponses.create({ shortcut: 'balapan', title: 't', text: 'x', ownerId: owner })));
+        expect(racing.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+        expect(racing.filter((r) => r.status === 'rejected').every((r) => (r as PromiseRejectedResult).reason instanceof DuplicateError)).toBe(true);
+      });
+    });
+
+    describe('inbox: read markers', () => {
+      test('a marker only moves forward, per user and conversation', async () => {
+        const c = await citizen();
+        const other = await citizen();
+        const ids: string[] = [];
+        for (let i = 0; i < 3; i++) ids.push((await store.messages.add(inbound(c, `pesan ${i}`))).message.id);
+        const [m1, m2, m3] = ids as [string, string, string];
+        const user = `reader-${engine.name}`;
+        expect(await store.readMarkers.get(user, [c.conversation.id])).toEqual({});
+        await store.readMarkers.mark(user, c.conversation.id, m2);
+        await store.readMarkers.mark(user, c.conversation.id, m1); // backwards: ignored
+        expect(await store.readMarkers.get(user, [c.conversation.id, other.conversation.id])).toEqual({ [c.conversation.id]: m2 });
+        await store.readMarkers.mark(user, c.conversation.id, m3);
+        await store.readMarkers.mark(`${user}-2`, c.conversation.id, m1);
+        await store.readMarkers.mark(user, other.conversation.id, m1);
+        expect(await store.readMarkers.get(user, [c.conversation.id, other.conversation.id])).toEqual({ [c.conversation.id]: m3, [other.conversation.id]: m1 });
+        expect(await store.readMarkers.get(`${user}-2`, [c.conversation.id])).toEqual({ [c.conversation.id]: m1 });
+        expect(await store.readMarkers.get(user, [])).toEqual({});
+        expect(await store.messages.countInboundAfter(c.conversation.id, (await store.readMarkers.get(`${user}-2`, [c.conversation.id]))[c.conversation.id])).toBe(2);
+
+        const racer = `${user}-race`;
+        await Promise.all([m2, m3, m1, m2].map((id) => store.readMarkers.mark(racer, c.conversation.id, id)));
+        expect(await store.readMarkers.get(racer, [c.conversation.id])).toEqual({ [c.conversation.id]: m3 });
+      });
+    });
+
+    describe('inbox: ratings', () => {
+      test('one per conversation (and ticket): a second replaces the first', async () => {
+        const c = await citizen();
+        const ticket = await store.tickets.create(complaint(c, { createdAt: utc(2041) }));
+        const first = await store.ratings.add({ conversationId: c.conversation.id, agentId: 'agent-1', score: 4 });
+        expect(first).toEqual({ id: expect.any(String), conversationId: c.conversation.id, agentId: 'agent-1', score: 4, createdAt: expect.any(Date) });
+        const forTicket = await store.ratings.add({ conversationId: c.conversation.id, ticketId: ticket.id, score: 5 });
+        expect(forTicket.ticketId).toBe(ticket.id);
+        expect(forTicket.id).not.toBe(first.id);
+
+        const createdAt = new Date('2041-06-01T00:00:00.000Z');
+        const second = await store.ratings.add({ conversationId: c.conversation.id, score: 2, createdAt });
+        expect(second).toEqual({ id: first.id, conversationId: c.conversation.id, score: 2, createdAt });
+        const ticketAgain = await store.ratings.add({ conversationId: c.conversation.id, ticketId: ticket.id, score: 1, agentId: 'agent-2' });
+        expect(ticketAgain).toMatchObject({ id: forTicket.id, ticketId: ticket.id, score: 1, agentId: 'agent-2' });
+        const mine = (await store.ratings.list({})).filter((r) => r.conversationId === c.conversation.id);
+        expect(mine).toHaveLength(2);
+        expect(mine).toContainEqual(second);
+
+        const racing = await citizen();
+        await Promise.all([1, 2, 3, 4].map((score) => store.ratings.add({ conversationId: racing.conversation.id, score })));
+        expect((await store.ratings.list({})).filter((r) => r.conversationId === racing.conversation.id)).toHaveLength(1);
+
+        for (const score of [0, 6, 3.5]) await expect(store.ratings.add({ conversationId: c.conversation.id, score })).rejects.toThrow(RangeError);
+      });
+
+      test('list by time: from inclusive, to exclusive, newest first, with a limit', async () => {
+        const made = [];
+        for (const [month, score] of [[1, 3], [2, 4], [3, 5]] as const) {
+          const c = await citizen();
+          made.push(await store.ratings.add({ conversationId: c.conversation.id, score, createdAt: new Date(Date.UTC(2042, month - 1, 1)) }));
+        }
+        const [jan, feb, mar] = made as [Rating, Rating, Rating];
+        expect(await store.ratings.list({ from: jan.createdAt, to: mar.createdAt })).toEqual([feb, jan]);
+        expect(await store.ratings.list({ from: feb.createdAt, to: new Date(Date.UTC(2043, 0, 1)) })).toEqual([mar, feb]);
+        expect(await store.ratings.list({ from: jan.createdAt, to: new Date(Date.UTC(2043, 0, 1)), limit: 1 })).toEqual([mar]);
+        expect((await store.ratings.list({ to: feb.createdAt })).map((r) => r.id)).toContain(jan.id);
+      });
+    });
+
     test('data survives closing and reopening the store', async () => {
       const c = await citizen();
       const message = (await store.messages.add(inbound(c, 'tersimpan', { platformMessageId: 'persist-1' }))).message;
@@ -962,11 +1358,13 @@ describe.each([sqlite, mongo])('$name store', (engine) => {
       await store.knowledge.publish(entry('persist-entry', 'Tetap ada'), 'seed');
       await store.settings.put('persist', { ok: true });
       const revision = await store.knowledge.revision();
+      const conversation = await store.conversations.get(c.conversation.id); // lastInboundAt moved with the message
+      expect(conversation!.lastInboundAt).toEqual(message.createdAt);
       await store.close();
 
       store = await engine.open!();
       expect(await store.contacts.get(c.contact.id)).toEqual(c.contact);
-      expect(await store.conversations.get(c.conversation.id)).toEqual(c.conversation);
+      expect(await store.conversations.get(c.conversation.id)).toEqual(conversation);
       expect(await store.messages.get(message.id)).toEqual(message);
       expect((await store.messages.add(inbound(c, 'lagi', { platformMessageId: 'persist-1' }))).duplicate).toBe(true);
       expect(await store.tickets.byNumber(ticket.number)).toEqual(ticket);
@@ -1101,6 +1499,115 @@ describe('sqlite job queue shared by several processes', () => {
     }
     console.log(`jobs per worker: ${reports.map((r) => r.length).join(', ')}`);
   }, 60_000);
+});
+
+describe('sqlite: a database written before the inbox (schema 4) is migrated', () => {
+  const dir = makeTempDir('siratu-migrate-');
+  afterAll(() => dir.remove());
+
+  test('conversations get labels [] and lastInboundAt from their latest inbound message; tickets dueAt null; users capacity 5; old messages and numbers are searchable', async () => {
+    const file = join(dir.dir, 'old.db');
+    const old = new Database(file);
+    for (const migration of MIGRATIONS.slice(0, 4)) old.exec(migration);
+    old.pragma('user_version = 4');
+    const contact = old.prepare('INSERT INTO contacts (id, channel, external_id, name, phone, created_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?)');
+    contact.run('C1', 'whatsapp', '6281298760001@s.whatsapp.net', 'Siti', null, 1000, 1000);
+    contact.run('C2', 'telegram', '4242', null, '0812-9876-0002', 1000, 2000);
+    const conversation = old.prepare(
+      `INSERT INTO conversations (id, contact_id, channel, external_id, state, flow, memory, assignee_id, created_at, updated_at, last_message_at, version)
+       VALUES (?, ?, ?, ?, ?, NULL, '{}', ?, 1000, 1000, 1000, 1)`,
+    );
+    conversation.run('V1', 'C1', 'whatsapp', '6281298760001@s.whatsapp.net', 'agent', 'agent-1');
+    conversation.run('V2', 'C2', 'telegram', '4242', 'bot', null);
+    const message = old.prepare(
+      'INSERT INTO messages (id, conversation_id, contact_id, channel, direction, author, text, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    );
+    message.run('M1', 'V1', 'C1', 'whatsapp', 'in', 'citizen', 'KTP saya hilang', 1000);
+    message.run('M2', 'V1', 'C1', 'whatsapp', 'out', 'bot', 'Bawa surat kehilangan', 2000);
+    message.run('M3', 'V1', 'C1', 'whatsapp', 'in', 'citizen', 'baik, terima kasih', 3000);
+    message.run('M4', 'V1', 'C1', 'whatsapp', 'out', 'agent', 'sama-sama', 4000);
+    message.run('M5', 'V2', 'C2', 'telegram', 'out', 'bot', 'Selamat datang', 1500);
+    old.prepare(
+      `INSERT INTO tickets (id, number, year, seq, contact_id, conversation_id, channel, category, description, attachments, status, priority, events, created_at, updated_at)
+       VALUES ('T1', 'ADU-2026-000001', 2026, 1, 'C1', 'V1', 'whatsapp', 'pelayanan', 'antre', '[]', 'baru', 'normal', '[]', 1000, 1000)`,
+    ).run();
+    old.prepare(
+      `INSERT INTO users (id, username, display_name, role, password_hash, disabled, failed_logins, created_at, updated_at)
+       VALUES ('U1', 'budi', 'Budi', 'agent', 'x', 0, 0, 1000, 1000)`,
+    ).run();
+    old.close();
+
+    const store = openSqliteStore({ file });
+    try {
+      expect(await store.conversations.get('V1')).toMatchObject({ labels: [], lastInboundAt: new Date(3000), version: 1 });
+      expect(await store.conversations.get('V2')).toMatchObject({ labels: [], lastInboundAt: null });
+      expect(await store.tickets.get('T1')).toMatchObject({ dueAt: null, escalatedAt: null });
+      expect((await store.users.get('U1'))!.capacity).toBe(5);
+      expect((await store.messages.search('hilang')).map((m) => m.id)).toEqual(['M2', 'M1']);
+      expect((await store.contacts.findByPhone('08129876')).map((c) => c.id)).toEqual(['C2', 'C1']);
+      expect(await store.messages.countInboundAfter('V1', 'M1')).toBe(1);
+      expect(await store.conversations.countByAssignee('agent-1', ['agent'])).toBe(1);
+
+      // And the migrated rows take part in everything new.
+      await store.conversations.update('V1', { labels: ['pindah'] });
+      expect((await store.conversations.list({ label: 'pindah' })).map((c) => c.id)).toEqual(['V1']);
+      const later = (await store.messages.add({ conversationId: 'V1', contactId: 'C1', channel: 'whatsapp', direction: 'in', author: 'citizen', text: 'satu lagi' })).message;
+      expect((await store.conversations.get('V1'))!.lastInboundAt).toEqual(later.createdAt);
+      expect((await store.messages.search('satu lagi')).map((m) => m.id)).toEqual([later.id]);
+    } finally {
+      await store.close();
+    }
+    // Opening again runs nothing twice.
+    const again = openSqliteStore({ file });
+    expect((await again.conversations.list({ label: 'pindah' })).map((c) => c.id)).toEqual(['V1']);
+    await again.close();
+  });
+});
+
+describe('sqlite: the inbox queries use their indexes', () => {
+  const dir = makeTempDir('siratu-plans-');
+  let db: Database.Database;
+  beforeAll(async () => {
+    const file = join(dir.dir, 'plans.db');
+    await openSqliteStore({ file }).close();
+    db = new Database(file, { readonly: true });
+  });
+  afterAll(() => {
+    db.close();
+    dir.remove();
+  });
+  const plan = (query: Query | null) =>
+    (db.prepare(`EXPLAIN QUERY PLAN ${query!.text}`).all(...query!.params) as { detail: string }[]).map((row) => row.detail).join('\n');
+
+  test('unread counts and capacity checks are covered index counts', () => {
+    expect(plan({ text: INBOX_SQL.countInboundAfter, params: ['c', ''] })).toMatch(/USING COVERING INDEX messages_inbound/);
+    expect(plan({ text: INBOX_SQL.countByAssignee, params: ['a', '["agent"]'] })).toMatch(/USING COVERING INDEX conversations_assignee/);
+  });
+
+  test('label, contact and state filters are index lookups; the waiting queue by activity needs no sort', () => {
+    expect(plan(conversationListQuery({ label: 'mendesak', order: 'recent' }))).toMatch(/SEARCH conversation_labels USING PRIMARY KEY \(label=\?\)/);
+    expect(plan(conversationListQuery({ contactIds: ['a', 'b'] }))).toMatch(/conversations_contact/);
+    const waiting = plan(conversationListQuery({ state: ['waiting'], order: 'recent', limit: 20 }));
+    expect(waiting).toMatch(/conversations_recent/);
+    expect(waiting).not.toMatch(/TEMP B-TREE/);
+  });
+
+  test('overdue tickets come from the partial index; tickets by conversation and assignee by theirs', () => {
+    expect(plan(ticketListQuery({ overdueAt: new Date() }))).toMatch(/USING INDEX tickets_overdue \(due_at<\?\)/);
+    expect(plan(ticketListQuery({ overdueAt: new Date(), status: ['baru'], assigneeId: 'a' }))).toMatch(/tickets_overdue/);
+    expect(plan(ticketListQuery({ conversationId: 'c' }))).toMatch(/tickets_conversation/);
+    expect(plan(ticketListQuery({ assigneeId: 'a' }))).toMatch(/tickets_assignee/);
+  });
+
+  test('text search reads the trigram index newest first and stops at the limit (no sort of all matches)', () => {
+    for (const text of ['hilang ktp', 'hilang kk']) {
+      const search = plan(messageSearchQuery(text, 50));
+      expect(search).toMatch(/SCAN s VIRTUAL TABLE/);
+      expect(search).toMatch(/SEARCH m USING INDEX sqlite_autoindex_messages_1 \(id=\?\)/);
+      expect(search).not.toMatch(/TEMP B-TREE/);
+    }
+    expect(messageSearchQuery(' ,; ', 50)).toBeNull();
+  });
 });
 
 describe('openStore', () => {

@@ -5,8 +5,8 @@
  */
 import { afterAll, describe, expect, test } from '@jest/globals';
 import mongoose from 'mongoose';
-import { buildConversation, buildJob, buildMessage, buildTicket, buildUser, newId } from '../bot/store/ids.js';
-import { buildModels, fromDoc, schemas } from '../bot/store/mongo.js';
+import { buildCannedResponse, buildConversation, buildJob, buildMessage, buildNote, buildRating, buildTicket, buildUser, newId } from '../bot/store/ids.js';
+import { buildModels, contactPhoneFilter, conversationListFilter, fromDoc, messageSearchFilter, schemas, ticketListFilter } from '../bot/store/mongo.js';
 import type { Contact, Conversation, Message, Ticket } from '../bot/store/types.js';
 
 const connection = mongoose.createConnection();
@@ -74,6 +74,10 @@ describe('mongo schemas: the indexes behind the contract', () => {
       KeyValue: 'key_values',
       User: 'users',
       Session: 'sessions',
+      Note: 'notes',
+      CannedResponse: 'canned_responses',
+      ReadMarker: 'read_markers',
+      Rating: 'ratings',
     });
   });
 
@@ -95,6 +99,70 @@ describe('mongo schemas: the indexes behind the contract', () => {
   });
 });
 
+describe('mongo schemas: the inbox (issue 4) is indexed', () => {
+  test('inbox views by state and activity, by label (multikey), and capacity counts per agent', () => {
+    expect(index(schemas.conversation, { state: 1, lastMessageAt: -1 })).toBeDefined();
+    expect(index(schemas.conversation, { labels: 1, lastMessageAt: -1 })).toBeDefined();
+    expect(schemas.conversation.path('labels').instance).toBe('Array'); // one index key per label
+    expect(index(schemas.conversation, { assigneeId: 1, state: 1 })).toBeDefined();
+  });
+
+  test('unread counts are an index-only count; phone search runs over the canonical numbers’ index keys', () => {
+    expect(index(schemas.message, { conversationId: 1, direction: 1, _id: 1 })).toBeDefined();
+    expect(index(schemas.contact, { phoneKeys: 1 })).toBeDefined();
+    expect(schemas.contact.path('phoneKeys').instance).toBe('Array');
+  });
+
+  test('tickets by conversation, by assignee, and overdue (not escalated, due before) by index', () => {
+    expect(index(schemas.ticket, { conversationId: 1, _id: -1 })).toBeDefined();
+    expect(index(schemas.ticket, { assigneeId: 1, _id: -1 })).toBeDefined();
+    expect(index(schemas.ticket, { escalatedAt: 1, dueAt: 1 })).toBeDefined();
+    // The overdue query: equality on escalatedAt, a range on dueAt (the index's order), status checked after.
+    const query = ticketListFilter({ overdueAt: new Date('2040-02-01T00:00:00.000Z') });
+    expect(query).toEqual({ escalatedAt: null, dueAt: { $lt: new Date('2040-02-01T00:00:00.000Z') }, status: { $in: ['baru', 'diproses', 'menunggu_warga'] } });
+    expect(ticketListFilter({ overdueAt: new Date(0), status: ['baru', 'selesai'] }).status).toEqual({ $in: ['baru'] });
+    expect(ticketListFilter({ overdueAt: new Date(0), status: ['ditutup'] }).status).toEqual({ $in: [] });
+    expect(ticketListFilter({ conversationId: 'c', assigneeId: 'a', contactId: undefined })).toEqual({ conversationId: 'c', assigneeId: 'a' });
+  });
+
+  test('notes, canned responses (unique shortcut per owner, null = shared), read markers and ratings (one per conversation and ticket)', () => {
+    expect(index(schemas.note, { conversationId: 1, _id: 1 })).toBeDefined();
+    expect(index(schemas.cannedResponse, { ownerId: 1, shortcut: 1 })).toMatchObject({ unique: true });
+    expect(index(schemas.readMarker, { userId: 1, conversationId: 1 })).toMatchObject({ unique: true });
+    expect(index(schemas.rating, { conversationId: 1, ticketId: 1 })).toMatchObject({ unique: true });
+    expect(index(schemas.rating, { createdAt: -1 })).toBeDefined();
+  });
+});
+
+describe('mongo queries of the inbox', () => {
+  test('search: every word a case-insensitive literal substring (regex characters escaped)', () => {
+    const filter = messageSearchFilter('Hilang, rt.05 (x ') as { $and: { text: { $regex: string; $options: string } }[] };
+    expect(filter.$and.map((term) => term.text)).toEqual([
+      { $regex: 'hilang', $options: 'i' },
+      { $regex: 'rt\\.05', $options: 'i' },
+      { $regex: 'x', $options: 'i' },
+    ]);
+    const matches = (text: string) => filter.$and.every(({ text: { $regex, $options } }) => new RegExp($regex, $options).test(text));
+    expect(matches('KEHILANGAN KTP di RT.05, x')).toBe(true);
+    expect(matches('kehilangan di rtx05, x')).toBe(false);
+    expect(messageSearchFilter('  ')).toBeNull();
+  });
+
+  test('phone search: the digits as given and, from 0…, as 62…', () => {
+    expect(contactPhoneFilter('0812-345')).toEqual({ phoneKeys: { $regex: '0812345|62812345' } });
+    expect(contactPhoneFilter('+62 812')).toEqual({ phoneKeys: { $regex: '62812' } });
+    expect(contactPhoneFilter('12')).toBeNull();
+  });
+
+  test('conversation lists: label lower case, contacts, latest activity first', () => {
+    expect(conversationListFilter({ label: ' Mendesak', contactIds: ['a'], order: 'recent', state: ['waiting'] })).toEqual({
+      query: { labels: 'mendesak', contactId: { $in: ['a'] }, state: { $in: ['waiting'] } },
+      sort: { lastMessageAt: -1, _id: -1 },
+    });
+    expect(conversationListFilter({}).sort).toEqual({ _id: 1 });
+  });
+});
+
 describe('mongo schemas: validation', () => {
   test('the records the store builds are valid', async () => {
     await expect(new models.Contact(asDoc(contact)).validate()).resolves.toBeUndefined();
@@ -109,6 +177,25 @@ describe('mongo schemas: validation', () => {
     await expect(new models.Message({ ...asDoc(messageRecord()), delivery: { ...delivery, status: 'lost' } }).validate()).rejects.toThrow(/status/);
     await expect(new models.Job({ ...asDoc(buildJob({ queue: 'q', data: 1 })), status: 'sleeping' }).validate()).rejects.toThrow(/status/);
     await expect(new models.User({ ...asDoc(buildUser({ username: 'a', displayName: 'A', role: 'agent', passwordHash: 'x' })), role: 'root' }).validate()).rejects.toThrow(/role/);
+  });
+
+  test('the inbox records are valid; scores, capacities and shortcuts are checked', async () => {
+    const user = asDoc(buildUser({ username: 'agen', displayName: 'Agen', role: 'agent', passwordHash: 'x', capacity: 3 }));
+    await expect(new models.User(user).validate()).resolves.toBeUndefined();
+    await expect(new models.User({ ...user, capacity: -1 }).validate()).rejects.toThrow(/capacity/);
+    await expect(new models.User({ ...user, capacity: 1.5 }).validate()).rejects.toThrow(/capacity/);
+    const { capacity: _capacity, ...withoutCapacity } = user;
+    expect(new models.User(withoutCapacity).toObject().capacity).toBe(5);
+    await expect(new models.Note(asDoc(buildNote({ conversationId: newId(), authorId: 'u1', text: 'catatan' }))).validate()).resolves.toBeUndefined();
+    const canned = asDoc(buildCannedResponse({ shortcut: '/Salam', title: 'Salam', text: 'Selamat pagi', ownerId: null }));
+    await expect(new models.CannedResponse(canned).validate()).resolves.toBeUndefined();
+    await expect(new models.CannedResponse({ ...canned, shortcut: 'dua kata' }).validate()).rejects.toThrow(/shortcut/);
+    const rating = asDoc(buildRating({ conversationId: newId(), score: 5 }));
+    await expect(new models.Rating(rating).validate()).resolves.toBeUndefined();
+    await expect(new models.Rating({ ...rating, score: 6 }).validate()).rejects.toThrow(/score/);
+    await expect(new models.ReadMarker({ userId: 'u1', conversationId: 'c1', messageId: newId(), updatedAt: new Date() }).validate()).resolves.toBeUndefined();
+    const ticket = asDoc({ ...ticketRecord(), dueAt: new Date(), escalatedAt: new Date() });
+    await expect(new models.Ticket(ticket).validate()).resolves.toBeUndefined();
   });
 
   test('a ticket without a number, or with a malformed one, is rejected', async () => {
@@ -155,5 +242,10 @@ describe('mongo documents → interface objects', () => {
     expect(back).toEqual(conversation);
     expect(Object.keys(back).filter((key) => ['_id', '__v', 'openKey'].includes(key))).toEqual([]);
     expect(back.createdAt).toBeInstanceOf(Date);
+    expect(back).toMatchObject({ labels: [], lastInboundAt: null });
+    expect(fromDoc<Ticket>(new models.Ticket(asDoc(ticket)).toObject())).toMatchObject({ dueAt: null, escalatedAt: null });
+
+    const withKeys = fromDoc<Contact>(new models.Contact({ ...asDoc(contact), phoneKeys: ['6281234567890'] }).toObject());
+    expect(withKeys).toEqual(contact); // the search keys stay inside the engine
   });
 });

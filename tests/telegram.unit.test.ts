@@ -15,7 +15,7 @@ import type { Message as StoredMessage } from '../bot/store/types.js';
 import { texts } from '../bot/texts.js';
 import { convertMarkup } from '../channels/encode.js';
 import { decodeMessage } from '../channels/telegram/decode.js';
-import { changeTicketStatus } from '../bot/tickets.js';
+import { TicketService } from '../bot/tickets.js';
 import { createTelegramSender, mapTelegramError, TelegramRateLimitError } from '../channels/telegram/sender.js';
 import { loadConfig } from '../scripts/config.js';
 import { createTestHelpdesk } from './helpers/helpdesk.js';
@@ -141,14 +141,18 @@ describe('answers', () => {
 });
 
 describe('status changes', () => {
-  it('reach the citizen on Telegram through the outbox', async () => {
+  it('reach the citizen on Telegram through the outbox; a resolved ticket then asks for a rating', async () => {
     await desk.handle(tg.text(ani, 'ada calo di depan kantor dukcapil minta 200rb'));
     for (const answer of ['Lewati', 'Lewati', 'Lewati', 'Ya, kirim']) await desk.handle(tg.text(ani, answer));
     const number = /ADU-\d{4}-\d{6}/u.exec(String(lastSent(ani.chatId).payload.text))![0];
     const ticket = (await desk.store.tickets.byNumber(number))!;
-    await changeTicketStatus({ store: desk.store, dispatcher: desk.dispatcher }, ticket.id, 'selesai', { actor: 'agent-1', note: 'Calo sudah ditertibkan.' });
+    await new TicketService({ store: desk.store, dispatcher: desk.dispatcher }).changeStatus(ticket.id, 'selesai', { actor: 'agent-1', note: 'Calo sudah ditertibkan.' });
     await desk.flush();
-    expect(String(lastSent(ani.chatId).payload.text)).toMatch(new RegExp(`${number}.*<b>Selesai</b>.*Calo sudah ditertibkan`, 'su'));
+    const [status, rating] = desk.sent(ani.chatId).slice(-2);
+    expect(String(status!.payload.text)).toMatch(new RegExp(`${number}.*<b>Selesai</b>.*Calo sudah ditertibkan`, 'su'));
+    expect(String(rating!.payload.text)).toMatch(/penilaian Anda/u);
+    await desk.handle(tg.text(ani, '5 ⭐⭐⭐⭐⭐'));
+    expect(await desk.store.ratings.list({})).toEqual([expect.objectContaining({ ticketId: ticket.id, score: 5 })]);
   });
 });
 

@@ -190,7 +190,7 @@ export async function continueComplaint(ctx: TurnContext): Promise<void> {
 }
 
 async function file(ctx: TurnContext, intake: Intake): Promise<void> {
-  const ticket = await ctx.store.tickets.create({
+  const ticket = await ctx.tickets.create({
     contactId: ctx.contact.id,
     conversationId: ctx.conversation.id,
     channel: ctx.conversation.channel,

@@ -5,7 +5,9 @@
  * they persist them.
  */
 import { monotonicFactory } from 'ulid';
+import type { ChannelName } from '../types.js';
 import type {
+  CannedResponse,
   Contact,
   Conversation,
   DeliveryState,
@@ -15,6 +17,8 @@ import type {
   NewMessage,
   NewTicket,
   NewUser,
+  Note,
+  Rating,
   Ticket,
   TicketEvent,
   TicketStatus,
@@ -66,6 +70,8 @@ export function buildConversation(contact: Contact, now = new Date()): Conversat
     lastMessageAt: now,
     version: 1,
     lastTurn: null,
+    labels: [],
+    lastInboundAt: null,
   };
 }
 
@@ -96,6 +102,8 @@ export function buildTicket(input: NewTicket, seq: number, id = newId()): Ticket
     priority: input.priority ?? 'normal',
     assigneeId: null,
     sourceMessageId: input.sourceMessageId,
+    dueAt: input.dueAt ?? null,
+    escalatedAt: null,
     events: [{ at: createdAt, actor: 'citizen', type: 'created' as const }],
     createdAt,
     updatedAt: createdAt,
@@ -150,9 +158,19 @@ export function buildUser(input: NewUser, now = new Date()): User {
     failedLogins: 0,
     lockedUntil: null,
     lastLoginAt: null,
+    capacity: checkCapacity(input.capacity ?? DEFAULT_CAPACITY),
     createdAt: now,
     updatedAt: now,
   };
+}
+
+/** Conversations an agent takes at once unless an admin sets otherwise. */
+export const DEFAULT_CAPACITY = 5;
+
+/** A capacity is a whole number ≥ 0 (0: auto-assignment never picks the agent). */
+export function checkCapacity(capacity: number): number {
+  if (!Number.isInteger(capacity) || capacity < 0) throw new RangeError(`capacity must be a whole number ≥ 0, not ${capacity}`);
+  return capacity;
 }
 
 /** A delivery state read back from JSON (SQLite) or a document (MongoDB): dates as Dates, absent optionals absent. */
@@ -166,5 +184,111 @@ export function reviveDelivery(value: DeliveryState | undefined | null): Deliver
     lastError: value.lastError ?? undefined,
     sentAt: value.sentAt ? new Date(value.sentAt) : undefined,
     updatedAt: new Date(value.updatedAt),
+  });
+}
+
+/** Ticket statuses in which a ticket is still being worked on (not `selesai`/`ditutup`): only these can be overdue. */
+export const OPEN_TICKET_STATUSES: readonly TicketStatus[] = ['baru', 'diproses', 'menunggu_warga'];
+
+/** How many results a search returns when the caller gives no limit. */
+export const DEFAULT_SEARCH_LIMIT = 50;
+
+/** One label as stored: trimmed, lower case, inner whitespace collapsed (`" Mendesak "` → `mendesak`). */
+export function normalizeLabel(label: string): string {
+  return label.trim().toLowerCase().replace(/\s+/gu, ' ');
+}
+
+/** Labels as stored: normalised, empty ones dropped, each once, in the order given. */
+export function normalizeLabels(labels: readonly string[]): string[] {
+  return [...new Set(labels.map(normalizeLabel).filter((label) => label !== ''))];
+}
+
+/*
+ * Phone numbers. Citizens write them as 0812-3456-7890, +62 812 3456 7890 or
+ * 6281234567890; WhatsApp ids carry the number as 6281234567890@s.whatsapp.net.
+ * To compare them, the stores keep each contact's numbers in one canonical
+ * form: digits only, with the Indonesian trunk prefix 0 replaced by the
+ * country code 62 (0812… → 62812…). A search for digits matches a contact
+ * whose canonical number contains them, or, when they start with 0, contains
+ * them with that 0 replaced by 62: "0812345" finds 6281234567890; so do
+ * "812345", "62812" and "4567" (any fragment). Fewer than 3 digits find nothing.
+ */
+
+/** Digits only, leading 0 → 62: the canonical form of an Indonesian number (`0812-345` → `62812345`). */
+export function canonicalPhone(text: string): string {
+  const digits = text.replace(/\D/gu, '');
+  return digits.startsWith('0') ? `62${digits.slice(1)}` : digits;
+}
+
+/**
+ * The canonical numbers a contact can be found by: the phone it gave and, on
+ * WhatsApp, the number in its id (`6281234567890@s.whatsapp.net`, also with a
+ * `:device` suffix; `@lid` ids are not numbers). Empty when it has none.
+ */
+export function contactPhoneKeys(channel: ChannelName, externalId: string, phone?: string | null): string[] {
+  const keys: string[] = [];
+  if (phone) keys.push(canonicalPhone(phone));
+  const wa = channel === 'whatsapp' ? /^(\d+)(?::\d+)?@s\.whatsapp\.net$/u.exec(externalId) : null;
+  if (wa) keys.push(canonicalPhone(wa[1]!));
+  return [...new Set(keys.filter((key) => key.length > 0))];
+}
+
+/** What findByPhone looks for inside the canonical numbers: the digits as given and, if they start with 0, in 62 form. */
+export function phoneFragments(digits: string): string[] {
+  const raw = digits.replace(/\D/gu, '');
+  if (raw.length < 3) return [];
+  return [...new Set([raw, canonicalPhone(raw)])];
+}
+
+/**
+ * The words of an inbox search: split on whitespace, punctuation trimmed from
+ * their ends ("hilang," → "hilang"; "ADU-2026-000123" stays whole), each once.
+ * A message matches when its text contains every word, anywhere and in any
+ * case: "hilang" finds "KEHILANGAN", "4567" finds "081234567890".
+ */
+export function searchTerms(text: string): string[] {
+  const words = text
+    .split(/\s+/u)
+    .map((word) => word.replace(/^[\p{P}\p{S}]+|[\p{P}\p{S}]+$/gu, '').toLowerCase())
+    .filter((word) => word !== '');
+  return [...new Set(words)];
+}
+
+export function buildNote(input: Omit<Note, 'id' | 'createdAt'> & { createdAt?: Date }): Note {
+  return { id: newId(), conversationId: input.conversationId, authorId: input.authorId, text: input.text, createdAt: input.createdAt ?? new Date() };
+}
+
+/** Shortcuts are stored as typed after "/": trimmed, without the slash, lower case (`/Salam` → `salam`). */
+export function normalizeShortcut(shortcut: string): string {
+  const normalized = shortcut.trim().replace(/^\/+/u, '').toLowerCase();
+  if (normalized === '' || /\s/u.test(normalized)) throw new RangeError(`a shortcut is one word, not ${JSON.stringify(shortcut)}`);
+  return normalized;
+}
+
+export function buildCannedResponse(
+  input: Pick<CannedResponse, 'shortcut' | 'title' | 'text' | 'ownerId'>,
+  now = new Date(),
+): CannedResponse {
+  return {
+    id: newId(),
+    shortcut: normalizeShortcut(input.shortcut),
+    title: input.title,
+    text: input.text,
+    ownerId: input.ownerId ?? null,
+    createdAt: now,
+    updatedAt: now,
+  };
+}
+
+/** A rating's score is a whole number from 1 to 5. */
+export function buildRating(input: Omit<Rating, 'id' | 'createdAt'> & { createdAt?: Date }): Rating {
+  if (!Number.isInteger(input.score) || input.score < 1 || input.score > 5) throw new RangeError(`a rating is 1 to 5, not ${input.score}`);
+  return compact({
+    id: newId(),
+    conversationId: input.conversationId,
+    ticketId: input.ticketId,
+    agentId: input.agentId,
+    score: input.score,
+    createdAt: input.createdAt ?? new Date(),
   });
 }

@@ -12,30 +12,64 @@
  *   index and retried on a duplicate key. Unlike a `$inc` counter followed by
  *   an insert, a failed or raced insert cannot burn a number, so there are
  *   never gaps (tickets are never deleted, so numbers are never reused).
+ * Fields added after the first release are filled in on existing documents by
+ * `migrate()` when the store opens (and defaulted when read, for the moments
+ * before it has run).
  */
 import mongoose, { Schema, type Connection } from 'mongoose';
 import { CHANNELS } from '../types.js';
 import type { Entry } from '../../knowledge/schema.js';
 import { randomUUID } from 'node:crypto';
-import { buildConversation, buildJob, buildMessage, buildTicket, buildUser, compact, newId, normalizeUsername, reviveDelivery, ticketEvent, ticketYear } from './ids.js';
+import {
+  buildCannedResponse,
+  buildConversation,
+  buildJob,
+  buildMessage,
+  buildNote,
+  buildRating,
+  buildTicket,
+  buildUser,
+  checkCapacity,
+  compact,
+  contactPhoneKeys,
+  DEFAULT_CAPACITY,
+  DEFAULT_SEARCH_LIMIT,
+  newId,
+  normalizeLabel,
+  normalizeLabels,
+  normalizeShortcut,
+  normalizeUsername,
+  OPEN_TICKET_STATUSES,
+  phoneFragments,
+  reviveDelivery,
+  searchTerms,
+  ticketEvent,
+  ticketYear,
+} from './ids.js';
 import {
   DuplicateError,
   ROLES,
   TICKET_STATUSES,
+  type CannedResponse,
   type Contact,
   type Conversation,
+  type ConversationRepository,
   type EntryVersion,
   type Job,
   type Message,
+  type Note,
+  type Rating,
   type Session,
   type Store,
   type Ticket,
+  type TicketRepository,
   type User,
 } from './types.js';
 
 /** A record as stored: the interface's `id` is the document `_id` (a ULID string, so `_id` order is creation order). */
 type Doc<T extends { id: string }> = Omit<T, 'id'> & { _id: string };
-type ContactDoc = Doc<Contact>;
+/** `phoneKeys`: the contact's canonical numbers (see contactPhoneKeys), what findByPhone searches. */
+type ContactDoc = Doc<Contact> & { phoneKeys?: string[] };
 type ConversationDoc = Doc<Conversation> & { openKey?: string };
 type MessageDoc = Doc<Message>;
 type TicketDoc = Doc<Ticket>;
@@ -55,6 +89,15 @@ interface KeyValueDoc {
 }
 type UserDoc = Doc<User>;
 type SessionDoc = Doc<Session>;
+type NoteDoc = Doc<Note>;
+type CannedResponseDoc = Doc<CannedResponse>;
+interface ReadMarkerDoc {
+  userId: string;
+  conversationId: string;
+  messageId: string;
+  updatedAt: Date;
+}
+type RatingDoc = Doc<Rating>;
 
 const options = { versionKey: false, minimize: false } as const;
 const channel = { type: String, enum: CHANNELS, required: true };
@@ -79,12 +122,15 @@ const contact = new Schema<ContactDoc>(
     externalId: { type: String, required: true },
     name: String,
     phone: String,
+    phoneKeys: { type: [String], default: undefined },
     createdAt: { type: Date, required: true },
     lastSeenAt: { type: Date, required: true },
   },
   { ...options, collection: 'contacts' },
 );
 contact.index({ channel: 1, externalId: 1 }, { unique: true });
+// findByPhone: an unanchored regex runs over these index keys (short strings), not over the documents.
+contact.index({ phoneKeys: 1 });
 
 const conversation = new Schema<ConversationDoc>(
   {
@@ -104,6 +150,8 @@ const conversation = new Schema<ConversationDoc>(
     lastMessageAt: { type: Date, required: true },
     version: { type: Number, required: true, min: 1 },
     lastTurn: { type: Schema.Types.Mixed, default: null },
+    labels: { type: [String], default: () => [] },
+    lastInboundAt: nullableDate,
     openKey: String,
   },
   { ...options, collection: 'conversations' },
@@ -111,7 +159,12 @@ const conversation = new Schema<ConversationDoc>(
 conversation.index({ openKey: 1 }, { unique: true, partialFilterExpression: { openKey: { $exists: true } } });
 conversation.index({ contactId: 1 });
 conversation.index({ state: 1, _id: 1 });
-conversation.index({ assigneeId: 1 });
+// The inbox views by state, latest activity first.
+conversation.index({ state: 1, lastMessageAt: -1 });
+// countByAssignee and "mine" (supersedes the former { assigneeId: 1 }, which a deployment may still have).
+conversation.index({ assigneeId: 1, state: 1 });
+// Multikey: one key per label.
+conversation.index({ labels: 1, lastMessageAt: -1 });
 
 const message = new Schema<MessageDoc>(
   {
@@ -159,6 +212,8 @@ message.index(
 );
 message.index({ conversationId: 1, _id: 1 });
 message.index({ contactId: 1, _id: 1 });
+// countInboundAfter: a count over index keys only.
+message.index({ conversationId: 1, direction: 1, _id: 1 });
 message.index({ direction: 1, handledAt: 1, _id: 1 });
 // The admins' list of failed deliveries; only outbound messages on pushing channels have the field.
 message.index({ 'delivery.status': 1, _id: -1 }, { partialFilterExpression: { 'delivery.status': { $exists: true } } });
@@ -195,6 +250,8 @@ const ticket = new Schema<TicketDoc>(
     priority: { type: String, enum: ['rendah', 'normal', 'tinggi'], required: true },
     assigneeId: nullableString,
     sourceMessageId: String,
+    dueAt: nullableDate,
+    escalatedAt: nullableDate,
     events: { type: [ticketEventSchema], default: () => [] },
     createdAt: { type: Date, required: true },
     updatedAt: { type: Date, required: true },
@@ -206,6 +263,12 @@ ticket.index({ year: 1, seq: 1 }, { unique: true });
 ticket.index({ sourceMessageId: 1 }, { unique: true, partialFilterExpression: { sourceMessageId: { $type: 'string' } } });
 ticket.index({ status: 1, _id: -1 });
 ticket.index({ contactId: 1, _id: -1 });
+ticket.index({ conversationId: 1, _id: -1 });
+ticket.index({ assigneeId: 1, _id: -1 });
+// Overdue tickets: not escalated (null) and due before a time. Not a partial index: a filter on
+// null or on a list of statuses is not accepted by every server version; the status is checked
+// on the few documents the range finds.
+ticket.index({ escalatedAt: 1, dueAt: 1 });
 
 const entryVersion = new Schema<EntryVersion>(
   {
@@ -273,6 +336,7 @@ const user = new Schema<UserDoc>(
     failedLogins: { type: Number, required: true, min: 0 },
     lockedUntil: nullableDate,
     lastLoginAt: nullableDate,
+    capacity: { type: Number, required: true, min: 0, default: DEFAULT_CAPACITY, validate: { validator: Number.isInteger, message: 'capacity must be a whole number' } },
     createdAt: { type: Date, required: true },
     updatedAt: { type: Date, required: true },
   },
@@ -296,7 +360,76 @@ session.index({ userId: 1 });
 // MongoDB deletes expired sessions by itself (the auth layer still checks expiresAt: the TTL monitor runs once a minute).
 session.index({ expiresAt: 1 }, { expireAfterSeconds: 0 });
 
-export const schemas = { contact, conversation, message, ticket, entryVersion, counter, setting, job, keyValue, user, session };
+const note = new Schema<NoteDoc>(
+  {
+    _id: { type: String, required: true },
+    conversationId: { type: String, required: true },
+    authorId: { type: String, required: true },
+    text: { type: String, default: '' }, // not `required`, which rejects '' (SQLite takes it)
+    createdAt: { type: Date, required: true },
+  },
+  { ...options, collection: 'notes' },
+);
+note.index({ conversationId: 1, _id: 1 });
+
+const cannedResponse = new Schema<CannedResponseDoc>(
+  {
+    _id: { type: String, required: true },
+    shortcut: { type: String, required: true, lowercase: true, match: /^\S+$/u },
+    title: { type: String, default: '' }, // not `required`, which rejects '' (SQLite takes it)
+    text: { type: String, default: '' },
+    ownerId: nullableString,
+    createdAt: { type: Date, required: true },
+    updatedAt: { type: Date, required: true },
+  },
+  { ...options, collection: 'canned_responses' },
+);
+// A shortcut is unique per owner; the shared set is the owner null (null is indexed like any value).
+cannedResponse.index({ ownerId: 1, shortcut: 1 }, { unique: true });
+
+const readMarker = new Schema<ReadMarkerDoc>(
+  {
+    userId: { type: String, required: true },
+    conversationId: { type: String, required: true },
+    messageId: { type: String, required: true },
+    updatedAt: { type: Date, required: true },
+  },
+  { ...options, collection: 'read_markers' },
+);
+readMarker.index({ userId: 1, conversationId: 1 }, { unique: true });
+
+const rating = new Schema<RatingDoc>(
+  {
+    _id: { type: String, required: true },
+    conversationId: { type: String, required: true },
+    ticketId: String,
+    agentId: String,
+    score: { type: Number, required: true, min: 1, max: 5 },
+    createdAt: { type: Date, required: true },
+  },
+  { ...options, collection: 'ratings' },
+);
+// One rating per conversation and ticket; a missing ticketId is indexed as null, so also one per conversation without a ticket.
+rating.index({ conversationId: 1, ticketId: 1 }, { unique: true });
+rating.index({ createdAt: -1 });
+
+export const schemas = {
+  contact,
+  conversation,
+  message,
+  ticket,
+  entryVersion,
+  counter,
+  setting,
+  job,
+  keyValue,
+  user,
+  session,
+  note,
+  cannedResponse,
+  readMarker,
+  rating,
+};
 
 /** Compiles the models on a connection (an unopened one is fine for validation and index inspection). */
 export function buildModels(connection: Connection) {
@@ -312,14 +445,117 @@ export function buildModels(connection: Connection) {
     KeyValue: connection.model<KeyValueDoc>('KeyValue', keyValue),
     User: connection.model<UserDoc>('User', user),
     Session: connection.model<SessionDoc>('Session', session),
+    Note: connection.model<NoteDoc>('Note', note),
+    CannedResponse: connection.model<CannedResponseDoc>('CannedResponse', cannedResponse),
+    ReadMarker: connection.model<ReadMarkerDoc>('ReadMarker', readMarker),
+    Rating: connection.model<RatingDoc>('Rating', rating),
   };
 }
 export type Models = ReturnType<typeof buildModels>;
 
-/** Stored document → interface object: `_id` becomes `id`, no `__v`/`openKey`, absent optionals stay absent. */
-export function fromDoc<T extends { id: string }>(doc: Doc<T> & { __v?: number; openKey?: string }): T {
-  const { _id, __v, openKey, ...rest } = doc;
+/** Stored document → interface object: `_id` becomes `id`, no `__v`/`openKey`/`phoneKeys`, absent optionals stay absent. */
+export function fromDoc<T extends { id: string }>(doc: Doc<T> & { __v?: number; openKey?: string; phoneKeys?: string[] }): T {
+  const { _id, __v, openKey, phoneKeys, ...rest } = doc;
   return compact({ ...rest, id: _id }) as unknown as T;
+}
+
+/** Escapes a string for a literal match inside a regular expression. */
+const literal = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/gu, '\\$&');
+
+/**
+ * Inbox search (see searchTerms): every word as a case-insensitive substring, so it behaves like
+ * SQLite's trigram index ("hilang" finds "kehilangan"). MongoDB's text index cannot do that (it
+ * matches whole words and has no Indonesian stemmer), so the query walks messages newest first
+ * by _id and stops at the limit; a time limit bounds searches for rare words on large data.
+ */
+export function messageSearchFilter(text: string): Record<string, unknown> | null {
+  const terms = searchTerms(text);
+  if (terms.length === 0) return null;
+  return { $and: terms.map((term) => ({ text: { $regex: literal(term), $options: 'i' } })) };
+}
+
+/** Contacts whose canonical numbers contain the digits (see phoneFragments); digits need no escaping. */
+export function contactPhoneFilter(digits: string): Record<string, unknown> | null {
+  const fragments = phoneFragments(digits);
+  return fragments.length ? { phoneKeys: { $regex: fragments.join('|') } } : null;
+}
+
+export function conversationListFilter(filter: Parameters<ConversationRepository['list']>[0]) {
+  const query: Record<string, unknown> = compact({ assigneeId: filter.assigneeId, channel: filter.channel });
+  if (filter.state) query.state = { $in: filter.state };
+  if (filter.label !== undefined) query.labels = normalizeLabel(filter.label);
+  if (filter.contactIds) query.contactId = { $in: filter.contactIds };
+  const sort: Record<string, 1 | -1> = filter.order === 'recent' ? { lastMessageAt: -1, _id: -1 } : { _id: 1 };
+  return { query, sort };
+}
+
+export function ticketListFilter(filter: Parameters<TicketRepository['list']>[0]): Record<string, unknown> {
+  const query: Record<string, unknown> = compact({ contactId: filter.contactId, conversationId: filter.conversationId, assigneeId: filter.assigneeId });
+  let statuses: readonly string[] | undefined = filter.status;
+  if (filter.overdueAt !== undefined) {
+    query.escalatedAt = null;
+    query.dueAt = { $lt: filter.overdueAt };
+    statuses = OPEN_TICKET_STATUSES.filter((status) => !statuses || statuses.includes(status));
+  }
+  if (statuses) query.status = { $in: statuses };
+  return query;
+}
+
+/** Schema version of the data, kept in counters as 'schema:version'; migrate() brings older data up to it. */
+const SCHEMA_VERSION = 1;
+
+/**
+ * Fills in the fields added since the data was written. Every step only touches documents that
+ * lack the field, so it is safe to run twice (two instances starting at once) or to resume.
+ */
+export async function migrate(models: Models): Promise<void> {
+  const { Counter, Contact, Conversation, Message, Ticket, User } = models;
+  const current = (await Counter.findById('schema:version').lean<CounterDoc>())?.value ?? 0;
+  if (current >= SCHEMA_VERSION) return;
+
+  if (current < 1) {
+    // Version 1, the agents' inbox (issue 4).
+    await Conversation.updateMany({ labels: { $exists: false } }, { $set: { labels: [] } });
+    await inBatches(Conversation.find({ lastInboundAt: { $exists: false } }).select('_id').lean<{ _id: string }[]>().cursor(), async (docs) => {
+      const operations = await Promise.all(
+        docs.map(async (doc) => {
+          const last = await Message.findOne({ conversationId: doc._id, direction: 'in' }).sort({ _id: -1 }).select('createdAt').lean<{ createdAt: Date }>();
+          // An inbound message stored meanwhile has set the field already ($max): leave it.
+          return { updateOne: { filter: { _id: doc._id, lastInboundAt: { $exists: false } }, update: { $set: { lastInboundAt: last?.createdAt ?? null } } } };
+        }),
+      );
+      await Conversation.bulkWrite(operations, { ordered: false });
+    });
+    await inBatches(
+      Contact.find({ phoneKeys: { $exists: false } }).select('channel externalId phone').lean<Pick<ContactDoc, '_id' | 'channel' | 'externalId' | 'phone'>[]>().cursor(),
+      async (docs) => {
+        const operations = docs.map((doc) => ({
+          updateOne: { filter: { _id: doc._id }, update: { $set: { phoneKeys: contactPhoneKeys(doc.channel, doc.externalId, doc.phone) } } },
+        }));
+        await Contact.bulkWrite(operations, { ordered: false });
+      },
+    );
+    await Ticket.updateMany({ dueAt: { $exists: false } }, { $set: { dueAt: null } });
+    await Ticket.updateMany({ escalatedAt: { $exists: false } }, { $set: { escalatedAt: null } });
+    await User.updateMany({ capacity: { $exists: false } }, { $set: { capacity: DEFAULT_CAPACITY } });
+  }
+
+  await Counter.updateOne({ _id: 'schema:version' }, { $max: { value: SCHEMA_VERSION } }, { upsert: true }).catch((error) => {
+    if (!isDuplicateKey(error)) throw error; // another instance recorded it first
+  });
+}
+
+/** Feeds a cursor's documents to `work` 500 at a time. */
+async function inBatches<T>(cursor: AsyncIterable<T>, work: (docs: T[]) => Promise<void>): Promise<void> {
+  let batch: T[] = [];
+  for await (const doc of cursor) {
+    batch.push(doc);
+    if (batch.length === 500) {
+      await work(batch);
+      batch = [];
+    }
+  }
+  if (batch.length > 0) await work(batch);
 }
 
 /** Interface object → document to insert. */
@@ -364,24 +600,29 @@ export async function openMongoStore(options: { uri: string; dbName?: string }):
     // The unique indexes carry the guarantees: they must exist before the first write.
     const compiled: { init(): Promise<unknown> }[] = Object.values(models);
     await Promise.all(compiled.map((model) => model.init()));
+    await migrate(models);
   } catch (error) {
     await connection.close().catch(() => {}); // no half-open connection keeping the process alive
     throw error;
   }
-  const { Contact, Conversation, Message, Ticket, EntryVersion, Counter, Setting, Job, KeyValue, User, Session } = models;
+  const { Contact, Conversation, Message, Ticket, EntryVersion, Counter, Setting, Job, KeyValue, User, Session, Note, CannedResponse, ReadMarker, Rating } = models;
   /** Attachments live in GridFS, so every instance can serve them. */
   const files = new mongoose.mongo.GridFSBucket(connection.db!, { bucketName: 'files' });
 
   const toContact = (doc: ContactDoc) => fromDoc<Contact>(doc);
   const toMessage = (doc: MessageDoc) => compact({ ...fromDoc<Message>(doc), delivery: reviveDelivery(doc.delivery) });
   const toJob = <T>(doc: JobDoc) => fromDoc<Job<T>>(doc as Doc<Job<T>>);
-  const toUser = (doc: UserDoc) => fromDoc<User>(doc);
+  // Defaults for documents written before migrate() added the field.
+  const toUser = (doc: UserDoc) => ({ ...fromDoc<User>(doc), capacity: doc.capacity ?? DEFAULT_CAPACITY });
   const toSession = (doc: SessionDoc) => fromDoc<Session>(doc);
   /** Conditional update of a job the caller holds (matching token while active); true if it applied. */
   const held = async (id: string, token: string, update: Record<string, unknown>) =>
     (await Job.updateOne({ _id: id, token, status: 'active' }, update)).matchedCount > 0;
-  const toTicket = (doc: TicketDoc) => fromDoc<Ticket>(doc);
-  const toConversation = (doc: ConversationDoc) => fromDoc<Conversation>(doc);
+  const toTicket = (doc: TicketDoc) => ({ ...fromDoc<Ticket>(doc), dueAt: doc.dueAt ?? null, escalatedAt: doc.escalatedAt ?? null });
+  const toConversation = (doc: ConversationDoc) => ({ ...fromDoc<Conversation>(doc), labels: doc.labels ?? [], lastInboundAt: doc.lastInboundAt ?? null });
+  const toNote = (doc: NoteDoc) => fromDoc<Note>(doc);
+  const toCannedResponse = (doc: CannedResponseDoc) => fromDoc<CannedResponse>({ ...doc, ownerId: doc.ownerId ?? null });
+  const toRating = (doc: RatingDoc) => fromDoc<Rating>(doc);
   const maybe = <D, T>(convert: (doc: D) => T) => (doc: D | null) => (doc ? convert(doc) : null);
 
   return {
@@ -393,7 +634,7 @@ export async function openMongoStore(options: { uri: string; dbName?: string }):
         const upsert = () =>
           Contact.findOneAndUpdate(
             { channel, externalId },
-            { $set: { lastSeenAt: now }, $setOnInsert: compact({ _id: newId(), createdAt: now, name }) },
+            { $set: { lastSeenAt: now }, $setOnInsert: compact({ _id: newId(), createdAt: now, name, phoneKeys: contactPhoneKeys(channel, externalId) }) },
             { ...after, upsert: true },
           );
         // Two racing upserts can both try to insert; the loser's retry finds the winner's document.
@@ -408,8 +649,19 @@ export async function openMongoStore(options: { uri: string; dbName?: string }):
         return maybe(toContact)(await Contact.findById(id).lean<ContactDoc>());
       },
       async update(id, patch) {
-        const set = compact({ name: patch.name, phone: patch.phone });
+        const set: Record<string, unknown> = compact({ name: patch.name, phone: patch.phone });
+        if (patch.phone !== undefined) {
+          // channel and externalId never change, so reading them first is safe; phone and its keys are written together.
+          const current = await Contact.findById(id).select('channel externalId').lean<Pick<ContactDoc, 'channel' | 'externalId'>>();
+          if (!current) return null;
+          set.phoneKeys = contactPhoneKeys(current.channel, current.externalId, patch.phone);
+        }
         return maybe(toContact)(await Contact.findOneAndUpdate({ _id: id }, { $set: set }, after));
+      },
+      async findByPhone(digits, limit = DEFAULT_SEARCH_LIMIT) {
+        const filter = contactPhoneFilter(digits);
+        if (!filter) return [];
+        return (await Contact.find(filter).sort({ lastSeenAt: -1, _id: -1 }).limit(limit).lean<ContactDoc[]>()).map(toContact);
       },
     },
 
@@ -438,6 +690,7 @@ export async function openMongoStore(options: { uri: string; dbName?: string }):
         if (condition.ifVersion !== undefined) filter.version = condition.ifVersion;
         if (condition.ifAssignee !== undefined) filter.assigneeId = condition.ifAssignee; // null matches "nobody"
         const set: Record<string, unknown> = { ...compact(patch), updatedAt: new Date() };
+        if (patch.labels) set.labels = normalizeLabels(patch.labels);
         const update: Record<string, unknown> = { $set: set, $inc: { version: 1 } };
         if (patch.state === 'closed') update.$unset = { openKey: 1 };
         else if (patch.state) {
@@ -455,10 +708,12 @@ export async function openMongoStore(options: { uri: string; dbName?: string }):
         }
       },
       async list(filter) {
-        const query: Record<string, unknown> = compact({ assigneeId: filter.assigneeId, channel: filter.channel });
-        if (filter.state) query.state = { $in: filter.state };
-        const docs = await Conversation.find(query).sort({ _id: 1 }).limit(filter.limit ?? 0).lean<ConversationDoc[]>();
+        const { query, sort } = conversationListFilter(filter);
+        const docs = await Conversation.find(query).sort(sort).limit(filter.limit ?? 0).lean<ConversationDoc[]>();
         return docs.map(toConversation);
+      },
+      async countByAssignee(assigneeId, states) {
+        return Conversation.countDocuments({ assigneeId, state: { $in: states } });
       },
     },
 
@@ -467,6 +722,9 @@ export async function openMongoStore(options: { uri: string; dbName?: string }):
         const built = buildMessage(input);
         try {
           const doc = await Message.create(toDoc(built));
+          // When the citizen last wrote: only ever forward. A separate write (no transactions): a crash
+          // in between leaves it behind until the conversation's next inbound message.
+          if (built.direction === 'in') await Conversation.updateOne({ _id: built.conversationId }, { $max: { lastInboundAt: built.createdAt } });
           return { message: toMessage(doc.toObject()), duplicate: false };
         } catch (error) {
           if (!isDuplicateKey(error)) throw error;
@@ -507,6 +765,14 @@ export async function openMongoStore(options: { uri: string; dbName?: string }):
       async unhandled(limit) {
         const docs = await Message.find({ direction: 'in', handledAt: null }).sort({ _id: 1 }).limit(limit ?? 0).lean<MessageDoc[]>();
         return docs.map(toMessage);
+      },
+      async search(text, limit = DEFAULT_SEARCH_LIMIT) {
+        const filter = messageSearchFilter(text);
+        if (!filter) return [];
+        return (await Message.find(filter).sort({ _id: -1 }).limit(limit).maxTimeMS(10_000).lean<MessageDoc[]>()).map(toMessage);
+      },
+      async countInboundAfter(conversationId, afterId) {
+        return Message.countDocuments(afterId ? { conversationId, direction: 'in', _id: { $gt: afterId } } : { conversationId, direction: 'in' });
       },
     },
 
@@ -573,9 +839,7 @@ export async function openMongoStore(options: { uri: string; dbName?: string }):
         return maybe(toTicket)(doc);
       },
       async list(filter) {
-        const query: Record<string, unknown> = compact({ contactId: filter.contactId });
-        if (filter.status) query.status = { $in: filter.status };
-        return (await Ticket.find(query).sort({ _id: -1 }).limit(filter.limit ?? 0).lean<TicketDoc[]>()).map(toTicket);
+        return (await Ticket.find(ticketListFilter(filter)).sort({ _id: -1 }).limit(filter.limit ?? 0).lean<TicketDoc[]>()).map(toTicket);
       },
     },
 
@@ -743,6 +1007,7 @@ export async function openMongoStore(options: { uri: string; dbName?: string }):
         return maybe(toUser)(await User.findOne({ username: normalizeUsername(username) }).lean<UserDoc>());
       },
       async update(id, patch) {
+        if (patch.capacity !== undefined) checkCapacity(patch.capacity);
         return maybe(toUser)(await User.findOneAndUpdate({ _id: id }, { $set: { ...compact(patch), updatedAt: new Date() } }, after));
       },
       async list() {
@@ -773,6 +1038,90 @@ export async function openMongoStore(options: { uri: string; dbName?: string }):
       },
       async deleteForUser(userId) {
         await Session.deleteMany({ userId });
+      },
+    },
+
+    notes: {
+      async add(input) {
+        const record = buildNote(input);
+        await Note.create(toDoc(record));
+        return record;
+      },
+      async list(conversationId) {
+        return (await Note.find({ conversationId }).sort({ _id: 1 }).lean<NoteDoc[]>()).map(toNote);
+      },
+    },
+
+    cannedResponses: {
+      async create(input) {
+        const record = buildCannedResponse(input);
+        try {
+          await CannedResponse.create(toDoc(record));
+        } catch (error) {
+          if (isDuplicateKey(error)) throw new DuplicateError(`shortcut /${record.shortcut} is taken`);
+          throw error;
+        }
+        return record;
+      },
+      async update(id, patch) {
+        const set = compact({ title: patch.title, text: patch.text, shortcut: patch.shortcut === undefined ? undefined : normalizeShortcut(patch.shortcut) });
+        try {
+          return maybe(toCannedResponse)(await CannedResponse.findOneAndUpdate({ _id: id }, { $set: { ...set, updatedAt: new Date() } }, after));
+        } catch (error) {
+          if (isDuplicateKey(error)) throw new DuplicateError(`shortcut /${set.shortcut} is taken`);
+          throw error;
+        }
+      },
+      async delete(id) {
+        return (await CannedResponse.deleteOne({ _id: id })).deletedCount > 0;
+      },
+      async get(id) {
+        return maybe(toCannedResponse)(await CannedResponse.findById(id).lean<CannedResponseDoc>());
+      },
+      async listFor(userId) {
+        // By shortcut; where the user's own and a shared one share a shortcut, the user's own (a string sorts after null) comes first.
+        const docs = await CannedResponse.find({ ownerId: { $in: [null, userId] } }).sort({ shortcut: 1, ownerId: -1, _id: 1 }).lean<CannedResponseDoc[]>();
+        return docs.map(toCannedResponse);
+      },
+    },
+
+    readMarkers: {
+      async mark(userId, conversationId, messageId) {
+        // Message ids sort in creation order: the marker only ever moves to a later one.
+        const forward = { userId, conversationId, messageId: { $lt: messageId } };
+        const update = { $set: { messageId, updatedAt: new Date() } };
+        try {
+          await ReadMarker.updateOne(forward, update, { upsert: true });
+        } catch (error) {
+          if (!isDuplicateKey(error)) throw error;
+          // A marker exists (at or past this message, or inserted by a racing call): move it only forward.
+          await ReadMarker.updateOne(forward, update);
+        }
+      },
+      async get(userId, conversationIds) {
+        const docs = await ReadMarker.find({ userId, conversationId: { $in: conversationIds } }).lean<ReadMarkerDoc[]>();
+        return Object.fromEntries(docs.map((doc) => [doc.conversationId, doc.messageId]));
+      },
+    },
+
+    ratings: {
+      async add(input) {
+        const record = buildRating(input);
+        // One atomic upsert: a second rating of the same conversation (and ticket) replaces the first in place.
+        const filter = { conversationId: record.conversationId, ticketId: record.ticketId ?? { $exists: false } };
+        const update: Record<string, unknown> = {
+          $set: compact({ score: record.score, createdAt: record.createdAt, agentId: record.agentId }),
+          $setOnInsert: { _id: record.id },
+        };
+        if (record.agentId === undefined) update.$unset = { agentId: 1 };
+        const upsert = () => Rating.findOneAndUpdate(filter, update, { ...after, upsert: true });
+        const doc = await upsert().catch((error) => (isDuplicateKey(error) ? upsert() : Promise.reject(error)));
+        return toRating(doc!);
+      },
+      async list(filter) {
+        const createdAt = compact({ $gte: filter.from, $lt: filter.to });
+        const query = Object.keys(createdAt).length ? { createdAt } : {};
+        return (await Rating.find(query).sort({ createdAt: -1, _id: -1 }).limit(filter.limit ?? 0).lean<RatingDoc[]>()).map(toRating);
       },
     },
 

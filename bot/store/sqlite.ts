@@ -2,14 +2,39 @@
  * The embedded engine: one SQLite file, safe for several processes on one
  * host (WAL, busy timeout, every multi-statement write in a BEGIN IMMEDIATE
  * transaction). Queried and unique fields are real indexed columns; nested
- * data is JSON text. Dates are stored as epoch milliseconds.
+ * data is JSON text. Dates are stored as epoch milliseconds. Derived data (a
+ * conversation's label rows and lastInboundAt, the text-search index) is kept
+ * by triggers, inside the statement that changes its source.
  */
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import type { Entry } from '../../knowledge/schema.js';
 import type { Attachment, UnreadableKind } from '../types.js';
-import { buildConversation, buildJob, buildMessage, buildTicket, buildUser, compact, newId, normalizeUsername, reviveDelivery, ticketEvent, ticketYear } from './ids.js';
+import {
+  buildCannedResponse,
+  buildConversation,
+  buildJob,
+  buildMessage,
+  buildNote,
+  buildRating,
+  buildTicket,
+  buildUser,
+  checkCapacity,
+  compact,
+  contactPhoneKeys,
+  DEFAULT_SEARCH_LIMIT,
+  newId,
+  normalizeLabel,
+  normalizeLabels,
+  normalizeShortcut,
+  normalizeUsername,
+  phoneFragments,
+  reviveDelivery,
+  searchTerms,
+  ticketEvent,
+  ticketYear,
+} from './ids.js';
 import {
   DuplicateError,
   ROLES,
@@ -27,17 +52,22 @@ import {
   type Message,
   type NewMessage,
   type NewTicket,
+  type CannedResponse,
+  type ConversationRepository,
+  type Note,
+  type Rating,
   type Store,
   type Ticket,
   type TicketEvent,
   type TicketPatch,
+  type TicketRepository,
 } from './types.js';
 
 /** SQL list of string literals, for CHECK constraints built from the TypeScript constants. */
 const sqlList = (values: readonly string[]) => values.map((v) => `'${v}'`).join(', ');
 
 /** Schema versions, applied in order; `PRAGMA user_version` records how many ran. Append, never edit. */
-const MIGRATIONS = [
+export const MIGRATIONS = [
   `
   CREATE TABLE contacts (
     id TEXT PRIMARY KEY,
@@ -223,6 +253,118 @@ const MIGRATIONS = [
   ALTER TABLE messages ADD COLUMN unreadable TEXT;
   ALTER TABLE messages ADD COLUMN late INTEGER;
   `,
+  `
+  -- The agents' inbox (issue 4).
+
+  -- Phone search: the contact's numbers in canonical form (see canonicalPhone in ids.ts), space-separated.
+  -- siratu_phone_keys() is a JavaScript function registered on every connection; no schema object uses it.
+  ALTER TABLE contacts ADD COLUMN phone_key TEXT;
+  UPDATE contacts SET phone_key = siratu_phone_keys(channel, external_id, phone);
+
+  ALTER TABLE conversations ADD COLUMN labels TEXT NOT NULL DEFAULT '[]';
+  ALTER TABLE conversations ADD COLUMN last_inbound_at INTEGER;
+  -- countByAssignee and "mine"; the inbox views by state, latest activity first.
+  DROP INDEX conversations_assignee;
+  CREATE INDEX conversations_assignee ON conversations (assignee_id, state) WHERE assignee_id IS NOT NULL;
+  CREATE INDEX conversations_recent ON conversations (state, last_message_at, id);
+
+  -- The labels of every conversation as rows, kept in step with the JSON column by triggers:
+  -- SQLite's counterpart of a multikey index, so a label filter is an index lookup.
+  CREATE TABLE conversation_labels (
+    label TEXT NOT NULL,
+    conversation_id TEXT NOT NULL,
+    PRIMARY KEY (label, conversation_id)
+  ) WITHOUT ROWID;
+  CREATE TRIGGER conversation_labels_insert AFTER INSERT ON conversations WHEN NEW.labels <> '[]' BEGIN
+    INSERT OR IGNORE INTO conversation_labels (label, conversation_id) SELECT value, NEW.id FROM json_each(NEW.labels);
+  END;
+  CREATE TRIGGER conversation_labels_update AFTER UPDATE OF labels ON conversations WHEN NEW.labels IS NOT OLD.labels BEGIN
+    DELETE FROM conversation_labels WHERE conversation_id = OLD.id AND label IN (SELECT value FROM json_each(OLD.labels));
+    INSERT OR IGNORE INTO conversation_labels (label, conversation_id) SELECT value, NEW.id FROM json_each(NEW.labels);
+  END;
+  CREATE TRIGGER conversation_labels_delete AFTER DELETE ON conversations BEGIN
+    DELETE FROM conversation_labels WHERE conversation_id = OLD.id AND label IN (SELECT value FROM json_each(OLD.labels));
+  END;
+
+  -- Unread counts count a conversation's inbound messages after a marker.
+  CREATE INDEX messages_inbound ON messages (conversation_id, id) WHERE direction = 'in';
+  -- When the citizen last wrote: from the latest inbound message, then kept up by every inbound insert (never backwards).
+  UPDATE conversations SET last_inbound_at =
+    (SELECT created_at FROM messages WHERE messages.conversation_id = conversations.id AND direction = 'in' ORDER BY id DESC LIMIT 1);
+  CREATE TRIGGER messages_last_inbound AFTER INSERT ON messages WHEN NEW.direction = 'in' BEGIN
+    UPDATE conversations SET last_inbound_at = NEW.created_at
+    WHERE id = NEW.conversation_id AND (last_inbound_at IS NULL OR last_inbound_at < NEW.created_at);
+  END;
+
+  -- Inbox text search: a trigram index finds any substring of 3+ characters, case-insensitively
+  -- ("hilang" in "kehilangan", "4567" in "081234567890"). Contentless (the text stays in messages
+  -- only); the message id rides along unindexed. Its rowid is insertion order: newest last.
+  CREATE VIRTUAL TABLE messages_search USING fts5(
+    text, message_id UNINDEXED, tokenize = 'trigram', content = '', contentless_delete = 1, contentless_unindexed = 1
+  );
+  INSERT INTO messages_search (text, message_id) SELECT text, id FROM messages ORDER BY id;
+  CREATE TRIGGER messages_search_insert AFTER INSERT ON messages BEGIN
+    INSERT INTO messages_search (text, message_id) VALUES (NEW.text, NEW.id);
+  END;
+  CREATE TRIGGER messages_search_update AFTER UPDATE OF text ON messages BEGIN
+    UPDATE messages_search SET text = NEW.text, message_id = NEW.id WHERE message_id = OLD.id;
+  END;
+  CREATE TRIGGER messages_search_delete AFTER DELETE ON messages BEGIN
+    DELETE FROM messages_search WHERE message_id = OLD.id;
+  END;
+
+  ALTER TABLE tickets ADD COLUMN due_at INTEGER;
+  ALTER TABLE tickets ADD COLUMN escalated_at INTEGER;
+  CREATE INDEX tickets_conversation ON tickets (conversation_id, id);
+  CREATE INDEX tickets_assignee ON tickets (assignee_id, id) WHERE assignee_id IS NOT NULL;
+  -- The escalation job's question; queries must repeat this WHERE word for word (OVERDUE below).
+  CREATE INDEX tickets_overdue ON tickets (due_at) WHERE status NOT IN ('selesai', 'ditutup') AND escalated_at IS NULL;
+
+  ALTER TABLE users ADD COLUMN capacity INTEGER NOT NULL DEFAULT 5 CHECK (capacity >= 0);
+
+  CREATE TABLE notes (
+    id TEXT PRIMARY KEY,
+    conversation_id TEXT NOT NULL REFERENCES conversations(id),
+    author_id TEXT NOT NULL,
+    text TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  CREATE INDEX notes_conversation ON notes (conversation_id, id);
+
+  -- A shortcut is unique within the shared set (no owner) and within each agent's own.
+  CREATE TABLE canned_responses (
+    id TEXT PRIMARY KEY,
+    shortcut TEXT NOT NULL,
+    title TEXT NOT NULL,
+    text TEXT NOT NULL,
+    owner_id TEXT,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE UNIQUE INDEX canned_responses_shared ON canned_responses (shortcut) WHERE owner_id IS NULL;
+  CREATE UNIQUE INDEX canned_responses_personal ON canned_responses (owner_id, shortcut) WHERE owner_id IS NOT NULL;
+
+  CREATE TABLE read_markers (
+    user_id TEXT NOT NULL,
+    conversation_id TEXT NOT NULL,
+    message_id TEXT NOT NULL,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (user_id, conversation_id)
+  ) WITHOUT ROWID;
+
+  -- One rating per conversation without a ticket, and one per (conversation, ticket).
+  CREATE TABLE ratings (
+    id TEXT PRIMARY KEY,
+    conversation_id TEXT NOT NULL REFERENCES conversations(id),
+    ticket_id TEXT REFERENCES tickets(id),
+    agent_id TEXT,
+    score INTEGER NOT NULL CHECK (score BETWEEN 1 AND 5),
+    created_at INTEGER NOT NULL
+  );
+  CREATE UNIQUE INDEX ratings_conversation ON ratings (conversation_id) WHERE ticket_id IS NULL;
+  CREATE UNIQUE INDEX ratings_ticket ON ratings (conversation_id, ticket_id) WHERE ticket_id IS NOT NULL;
+  CREATE INDEX ratings_created ON ratings (created_at);
+  `,
 ];
 
 type Nullable<T> = T | null;
@@ -254,6 +396,8 @@ interface ConversationRow {
   last_message_at: number;
   version: number;
   last_turn: Nullable<string>;
+  labels: string;
+  last_inbound_at: Nullable<number>;
 }
 
 interface MessageRow {
@@ -307,6 +451,7 @@ interface UserRow {
   failed_logins: number;
   locked_until: Nullable<number>;
   last_login_at: Nullable<number>;
+  capacity: number;
   created_at: number;
   updated_at: number;
 }
@@ -340,9 +485,38 @@ interface TicketRow {
   priority: Ticket['priority'];
   assignee_id: Nullable<string>;
   source_message_id: Nullable<string>;
+  due_at: Nullable<number>;
+  escalated_at: Nullable<number>;
   events: string;
   created_at: number;
   updated_at: number;
+}
+
+interface NoteRow {
+  id: string;
+  conversation_id: string;
+  author_id: string;
+  text: string;
+  created_at: number;
+}
+
+interface CannedResponseRow {
+  id: string;
+  shortcut: string;
+  title: string;
+  text: string;
+  owner_id: Nullable<string>;
+  created_at: number;
+  updated_at: number;
+}
+
+interface RatingRow {
+  id: string;
+  conversation_id: string;
+  ticket_id: Nullable<string>;
+  agent_id: Nullable<string>;
+  score: number;
+  created_at: number;
 }
 
 interface EntryVersionRow {
@@ -389,6 +563,8 @@ function toConversation(row: ConversationRow): Conversation {
     lastMessageAt: new Date(row.last_message_at),
     version: row.version,
     lastTurn: parseTurn(row.last_turn),
+    labels: JSON.parse(row.labels) as string[],
+    lastInboundAt: date(row.last_inbound_at),
   };
 }
 
@@ -454,6 +630,7 @@ function toUser(row: UserRow): User {
     failedLogins: row.failed_logins,
     lockedUntil: date(row.locked_until),
     lastLoginAt: date(row.last_login_at),
+    capacity: row.capacity,
     createdAt: new Date(row.created_at),
     updatedAt: new Date(row.updated_at),
   };
@@ -492,9 +669,38 @@ function toTicket(row: TicketRow): Ticket {
     priority: row.priority,
     assigneeId: row.assignee_id,
     sourceMessageId: row.source_message_id ?? undefined,
+    dueAt: date(row.due_at),
+    escalatedAt: date(row.escalated_at),
     events: events.map((event) => ({ ...event, at: new Date(event.at) })),
     createdAt: new Date(row.created_at),
     updatedAt: new Date(row.updated_at),
+  });
+}
+
+function toNote(row: NoteRow): Note {
+  return { id: row.id, conversationId: row.conversation_id, authorId: row.author_id, text: row.text, createdAt: new Date(row.created_at) };
+}
+
+function toCannedResponse(row: CannedResponseRow): CannedResponse {
+  return {
+    id: row.id,
+    shortcut: row.shortcut,
+    title: row.title,
+    text: row.text,
+    ownerId: row.owner_id,
+    createdAt: new Date(row.created_at),
+    updatedAt: new Date(row.updated_at),
+  };
+}
+
+function toRating(row: RatingRow): Rating {
+  return compact({
+    id: row.id,
+    conversationId: row.conversation_id,
+    ticketId: row.ticket_id ?? undefined,
+    agentId: row.agent_id ?? undefined,
+    score: row.score,
+    createdAt: new Date(row.created_at),
   });
 }
 
@@ -524,6 +730,8 @@ const CONVERSATION_COLUMNS: Record<keyof ConversationPatch, [string, Encode]> = 
   closedAt: ['closed_at', epoch],
   lastMessageAt: ['last_message_at', epoch],
   lastTurn: ['last_turn', json],
+  labels: ['labels', (value) => JSON.stringify(normalizeLabels(value as string[]))],
+  lastInboundAt: ['last_inbound_at', epoch],
 };
 
 const bool: Encode = (value) => (value ? 1 : 0);
@@ -537,6 +745,7 @@ const USER_COLUMNS: Record<keyof UserPatch, [string, Encode]> = {
   failedLogins: ['failed_logins', same],
   lockedUntil: ['locked_until', epoch],
   lastLoginAt: ['last_login_at', epoch],
+  capacity: ['capacity', (value) => checkCapacity(value as number)],
 };
 
 const SESSION_COLUMNS: Record<'lastSeenAt' | 'expiresAt' | 'pendingTotp' | 'csrfToken', [string, Encode]> = {
@@ -553,7 +762,118 @@ const TICKET_COLUMNS: Record<keyof TicketPatch, [string, Encode]> = {
   category: ['category', same],
   kecamatan: ['kecamatan', same],
   kelurahan: ['kelurahan', same],
+  dueAt: ['due_at', epoch],
+  escalatedAt: ['escalated_at', epoch],
 };
+
+/** `%text%` for LIKE … ESCAPE '\\': the user's % and _ are literal. */
+const likeContaining = (text: string) => `%${text.replace(/[\\%_]/gu, (c) => `\\${c}`)}%`;
+const placeholders = (values: readonly unknown[]) => values.map(() => '?').join(', ');
+
+/** A query and its parameters (exported builders let tests check the plans SQLite picks for them). */
+export interface Query {
+  text: string;
+  params: unknown[];
+}
+
+/**
+ * Overdue tickets: written exactly as the WHERE of the partial index tickets_overdue (migration 5),
+ * which SQLite can use only when the query repeats it. The query names the index (INDEXED BY):
+ * without statistics the planner would rather walk all tickets in id order to skip a small sort.
+ */
+const OVERDUE = "status NOT IN ('selesai', 'ditutup') AND escalated_at IS NULL";
+
+export function conversationListQuery(filter: Parameters<ConversationRepository['list']>[0]): Query {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  if (filter.state) {
+    where.push(`state IN (${placeholders(filter.state)})`);
+    params.push(...filter.state);
+  }
+  if (filter.assigneeId !== undefined) {
+    where.push('assignee_id = ?');
+    params.push(filter.assigneeId);
+  }
+  if (filter.channel !== undefined) {
+    where.push('channel = ?');
+    params.push(filter.channel);
+  }
+  if (filter.label !== undefined) {
+    where.push('id IN (SELECT conversation_id FROM conversation_labels WHERE label = ?)');
+    params.push(normalizeLabel(filter.label));
+  }
+  if (filter.contactIds !== undefined) {
+    where.push('contact_id IN (SELECT value FROM json_each(?))');
+    params.push(JSON.stringify(filter.contactIds));
+  }
+  const order = filter.order === 'recent' ? 'last_message_at DESC, id DESC' : 'id';
+  return {
+    text: `SELECT * FROM conversations ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order} LIMIT ?`,
+    params: [...params, filter.limit ?? -1],
+  };
+}
+
+export function ticketListQuery(filter: Parameters<TicketRepository['list']>[0]): Query {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  if (filter.overdueAt !== undefined) {
+    where.push(OVERDUE, 'due_at < ?');
+    params.push(ms(filter.overdueAt));
+  }
+  if (filter.status) {
+    where.push(`status IN (${placeholders(filter.status)})`);
+    params.push(...filter.status);
+  }
+  for (const [key, column] of [['contactId', 'contact_id'], ['conversationId', 'conversation_id'], ['assigneeId', 'assignee_id']] as const) {
+    if (filter[key] === undefined) continue;
+    where.push(`${column} = ?`);
+    params.push(filter[key]);
+  }
+  const from = filter.overdueAt === undefined ? 'tickets' : 'tickets INDEXED BY tickets_overdue';
+  return {
+    text: `SELECT * FROM ${from} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`,
+    params: [...params, filter.limit ?? -1],
+  };
+}
+
+/**
+ * Inbox search (see searchTerms): words of 3+ characters go to the trigram index, newest
+ * (last inserted) first, so the scan stops at the limit; shorter words ("kk") cannot be
+ * trigram-matched and filter those candidates with LIKE. A search of short words only
+ * walks the messages newest first until the limit. Null when there is nothing to search.
+ */
+export function messageSearchQuery(text: string, limit: number): Query | null {
+  const terms = searchTerms(text);
+  if (terms.length === 0) return null;
+  const indexed = terms.filter((term) => [...term].length >= 3);
+  const short = terms.filter((term) => [...term].length < 3);
+  const likes = short.map(() => "m.text LIKE ? ESCAPE '\\'");
+  if (indexed.length === 0) {
+    return { text: `SELECT m.* FROM messages m WHERE ${likes.join(' AND ')} ORDER BY m.id DESC LIMIT ?`, params: [...short.map(likeContaining), limit] };
+  }
+  const match = indexed.map((term) => `"${term.replaceAll('"', '""')}"`).join(' ');
+  return {
+    text: `SELECT m.* FROM messages_search s JOIN messages m ON m.id = s.message_id
+           WHERE messages_search MATCH ?${likes.map((like) => ` AND ${like}`).join('')} ORDER BY s.rowid DESC LIMIT ?`,
+    params: [match, ...short.map(likeContaining), limit],
+  };
+}
+
+/** Fixed-shape inbox queries (exported, like the builders, for the query-plan test). */
+export const INBOX_SQL = {
+  countInboundAfter: "SELECT COUNT(*) AS n FROM messages WHERE conversation_id = ? AND direction = 'in' AND id > ?",
+  countByAssignee: 'SELECT COUNT(*) AS n FROM conversations WHERE assignee_id = ? AND state IN (SELECT value FROM json_each(?))',
+} as const;
+
+/** Contacts whose canonical numbers contain the digits (see phoneFragments), most recently seen first. */
+export function contactPhoneQuery(digits: string, limit: number): Query | null {
+  const fragments = phoneFragments(digits);
+  if (fragments.length === 0) return null;
+  return {
+    text: `SELECT * FROM contacts WHERE ${fragments.map(() => 'phone_key LIKE ?').join(' OR ')} ORDER BY last_seen_at DESC, id DESC LIMIT ?`,
+    params: [...fragments.map((fragment) => `%${fragment}%`), limit],
+  };
+}
 
 /** `col = ?` assignments for the defined keys of a patch; unknown keys are ignored. */
 function assignments<K extends string>(patch: Partial<Record<K, unknown>>, columns: Record<K, [string, Encode]>) {
@@ -600,6 +920,12 @@ function startCheckpointer(file: string, db: Database.Database): { stop(): Promi
   };
 }
 
+/** The contacts.phone_key column: the contact's canonical numbers, space-separated, or null. */
+function phoneKey(channel: Contact['channel'], externalId: string, phone: string | null): string | null {
+  const keys = contactPhoneKeys(channel, externalId, phone);
+  return keys.length ? keys.join(' ') : null;
+}
+
 function isUniqueViolation(error: unknown): boolean {
   return (error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE';
 }
@@ -611,6 +937,10 @@ export function openSqliteStore(options: { file: string }): Store {
   db.pragma('synchronous = NORMAL');
   const checkpointer = options.file === ':memory:' ? undefined : startCheckpointer(options.file, db);
   db.pragma('foreign_keys = ON');
+  // Used by migration 5 and contacts.update; registered on every connection, referenced by no schema object.
+  db.function('siratu_phone_keys', { deterministic: true }, (channel: unknown, externalId: unknown, phone: unknown) =>
+    phoneKey(channel as Contact['channel'], String(externalId), typeof phone === 'string' ? phone : null),
+  );
 
   // Immediate: two processes opening a fresh file at once migrate it once.
   db.transaction(() => {
@@ -646,10 +976,11 @@ export function openSqliteStore(options: { file: string }): Store {
     const c = buildConversation(contact);
     sql(
       `INSERT INTO conversations (id, contact_id, channel, external_id, state, flow, memory, assignee_id, assigned_at,
-         handoff_requested_at, closed_at, created_at, updated_at, last_message_at, version)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         handoff_requested_at, closed_at, created_at, updated_at, last_message_at, version, labels, last_inbound_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(c.id, c.contactId, c.channel, c.externalId, c.state, json(c.flow), json(c.memory), c.assigneeId, ms(c.assignedAt),
-      ms(c.handoffRequestedAt), ms(c.closedAt), ms(c.createdAt), ms(c.updatedAt), ms(c.lastMessageAt), c.version);
+      ms(c.handoffRequestedAt), ms(c.closedAt), ms(c.createdAt), ms(c.updatedAt), ms(c.lastMessageAt), c.version,
+      json(c.labels), ms(c.lastInboundAt));
     return c;
   });
 
@@ -664,11 +995,12 @@ export function openSqliteStore(options: { file: string }): Store {
     sql(
       `INSERT INTO tickets (id, number, year, seq, contact_id, conversation_id, channel, category, description, kecamatan,
          kelurahan, reporter_name, reporter_phone, attachments, status, priority, assignee_id, source_message_id, events,
-         created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         created_at, updated_at, due_at, escalated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(t.id, t.number, t.year, t.seq, t.contactId, t.conversationId, t.channel, t.category, t.description,
       t.kecamatan ?? null, t.kelurahan ?? null, t.reporterName ?? null, t.reporterPhone ?? null, json(t.attachments),
-      t.status, t.priority, t.assigneeId, t.sourceMessageId ?? null, json(t.events), ms(t.createdAt), ms(t.updatedAt));
+      t.status, t.priority, t.assigneeId, t.sourceMessageId ?? null, json(t.events), ms(t.createdAt), ms(t.updatedAt),
+      ms(t.dueAt), ms(t.escalatedAt));
     return t;
   });
 
@@ -739,11 +1071,11 @@ export function openSqliteStore(options: { file: string }): Store {
         const now = Date.now();
         // A name we already have (perhaps given by the citizen) is kept over the platform's display name.
         const row = one<ContactRow>(
-          `INSERT INTO contacts (id, channel, external_id, name, created_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?)
+          `INSERT INTO contacts (id, channel, external_id, name, phone_key, created_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?)
            ON CONFLICT (channel, external_id) DO UPDATE
              SET last_seen_at = excluded.last_seen_at, name = COALESCE(contacts.name, excluded.name)
            RETURNING *`,
-          newId(), channel, externalId, name ?? null, now, now,
+          newId(), channel, externalId, name ?? null, phoneKey(channel, externalId, null), now, now,
         )!;
         return toContact(row);
       },
@@ -753,10 +1085,18 @@ export function openSqliteStore(options: { file: string }): Store {
       },
       async update(id, patch) {
         const { sets, params } = assignments(patch, { name: ['name', same], phone: ['phone', same] });
+        if (patch.phone !== undefined) {
+          sets.push('phone_key = siratu_phone_keys(channel, external_id, ?)');
+          params.push(patch.phone);
+        }
         const row = sets.length
           ? one<ContactRow>(`UPDATE contacts SET ${sets.join(', ')} WHERE id = ? RETURNING *`, ...params, id)
           : one<ContactRow>('SELECT * FROM contacts WHERE id = ?', id);
         return row ? toContact(row) : null;
+      },
+      async findByPhone(digits, n = DEFAULT_SEARCH_LIMIT) {
+        const query = contactPhoneQuery(digits, n);
+        return query ? all<ContactRow>(query.text, ...query.params).map(toContact) : [];
       },
     },
 
@@ -798,25 +1138,11 @@ export function openSqliteStore(options: { file: string }): Store {
         }
       },
       async list(filter) {
-        const where: string[] = [];
-        const params: unknown[] = [];
-        if (filter.state) {
-          where.push(`state IN (${filter.state.map(() => '?').join(', ')})`);
-          params.push(...filter.state);
-        }
-        if (filter.assigneeId !== undefined) {
-          where.push('assignee_id = ?');
-          params.push(filter.assigneeId);
-        }
-        if (filter.channel !== undefined) {
-          where.push('channel = ?');
-          params.push(filter.channel);
-        }
-        const rows = all<ConversationRow>(
-          `SELECT * FROM conversations ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id LIMIT ?`,
-          ...params, limit(filter.limit),
-        );
-        return rows.map(toConversation);
+        const query = conversationListQuery(filter);
+        return all<ConversationRow>(query.text, ...query.params).map(toConversation);
+      },
+      async countByAssignee(assigneeId, states) {
+        return one<{ n: number }>(INBOX_SQL.countByAssignee, assigneeId, JSON.stringify(states))!.n;
       },
     },
 
@@ -869,6 +1195,13 @@ export function openSqliteStore(options: { file: string }): Store {
       async failedDeliveries(n) {
         return all<MessageRow>("SELECT * FROM messages WHERE delivery_status = 'failed' ORDER BY id DESC LIMIT ?", limit(n)).map(toMessage);
       },
+      async search(text, n = DEFAULT_SEARCH_LIMIT) {
+        const query = messageSearchQuery(text, n);
+        return query ? all<MessageRow>(query.text, ...query.params).map(toMessage) : [];
+      },
+      async countInboundAfter(conversationId, afterId) {
+        return one<{ n: number }>(INBOX_SQL.countInboundAfter, conversationId, afterId ?? '')!.n;
+      },
       async unhandled(n) {
         return all<MessageRow>(
           "SELECT * FROM messages WHERE direction = 'in' AND handled_at IS NULL ORDER BY id LIMIT ?",
@@ -896,20 +1229,8 @@ export function openSqliteStore(options: { file: string }): Store {
         return addAttachments.immediate(id, attachments, actor);
       },
       async list(filter) {
-        const where: string[] = [];
-        const params: unknown[] = [];
-        if (filter.status) {
-          where.push(`status IN (${filter.status.map(() => '?').join(', ')})`);
-          params.push(...filter.status);
-        }
-        if (filter.contactId !== undefined) {
-          where.push('contact_id = ?');
-          params.push(filter.contactId);
-        }
-        return all<TicketRow>(
-          `SELECT * FROM tickets ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`,
-          ...params, limit(filter.limit),
-        ).map(toTicket);
+        const query = ticketListQuery(filter);
+        return all<TicketRow>(query.text, ...query.params).map(toTicket);
       },
     },
 
@@ -1055,9 +1376,9 @@ export function openSqliteStore(options: { file: string }): Store {
         try {
           sql(
             `INSERT INTO users (id, username, display_name, role, password_hash, totp_secret, disabled, failed_logins, locked_until,
-               last_login_at, created_at, updated_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-          ).run(u.id, u.username, u.displayName, u.role, u.passwordHash, u.totpSecret, 0, u.failedLogins, null, null, ms(u.createdAt), ms(u.updatedAt));
+               last_login_at, capacity, created_at, updated_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          ).run(u.id, u.username, u.displayName, u.role, u.passwordHash, u.totpSecret, 0, u.failedLogins, null, null, u.capacity, ms(u.createdAt), ms(u.updatedAt));
         } catch (error) {
           if (isUniqueViolation(error)) throw new DuplicateError(`username ${u.username} is taken`);
           throw error;
@@ -1108,6 +1429,102 @@ export function openSqliteStore(options: { file: string }): Store {
       },
       async deleteForUser(userId) {
         sql('DELETE FROM sessions WHERE user_id = ?').run(userId);
+      },
+    },
+
+    notes: {
+      async add(input) {
+        const note = buildNote(input);
+        sql('INSERT INTO notes (id, conversation_id, author_id, text, created_at) VALUES (?, ?, ?, ?, ?)').run(
+          note.id, note.conversationId, note.authorId, note.text, ms(note.createdAt),
+        );
+        return note;
+      },
+      async list(conversationId) {
+        return all<NoteRow>('SELECT * FROM notes WHERE conversation_id = ? ORDER BY id', conversationId).map(toNote);
+      },
+    },
+
+    cannedResponses: {
+      async create(input) {
+        const r = buildCannedResponse(input);
+        try {
+          sql('INSERT INTO canned_responses (id, shortcut, title, text, owner_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)').run(
+            r.id, r.shortcut, r.title, r.text, r.ownerId, ms(r.createdAt), ms(r.updatedAt),
+          );
+        } catch (error) {
+          if (isUniqueViolation(error)) throw new DuplicateError(`shortcut /${r.shortcut} is taken`);
+          throw error;
+        }
+        return r;
+      },
+      async update(id, patch) {
+        const { sets, params } = assignments(patch, {
+          shortcut: ['shortcut', (value) => normalizeShortcut(value as string)],
+          title: ['title', same],
+          text: ['text', same],
+        });
+        try {
+          const row = one<CannedResponseRow>(
+            `UPDATE canned_responses SET ${[...sets, 'updated_at = ?'].join(', ')} WHERE id = ? RETURNING *`, ...params, Date.now(), id,
+          );
+          return row ? toCannedResponse(row) : null;
+        } catch (error) {
+          if (isUniqueViolation(error)) throw new DuplicateError(`shortcut /${patch.shortcut} is taken`);
+          throw error;
+        }
+      },
+      async delete(id) {
+        return sql('DELETE FROM canned_responses WHERE id = ?').run(id).changes > 0;
+      },
+      async get(id) {
+        const row = one<CannedResponseRow>('SELECT * FROM canned_responses WHERE id = ?', id);
+        return row ? toCannedResponse(row) : null;
+      },
+      async listFor(userId) {
+        // By shortcut; where the user's own and a shared one share a shortcut, the user's own comes first.
+        return all<CannedResponseRow>(
+          'SELECT * FROM canned_responses WHERE owner_id IS NULL OR owner_id = ? ORDER BY shortcut, owner_id IS NULL, id', userId,
+        ).map(toCannedResponse);
+      },
+    },
+
+    readMarkers: {
+      async mark(userId, conversationId, messageId) {
+        // Message ids sort in creation order: the marker only ever moves to a later one.
+        sql(
+          `INSERT INTO read_markers (user_id, conversation_id, message_id, updated_at) VALUES (?, ?, ?, ?)
+           ON CONFLICT (user_id, conversation_id) DO UPDATE SET message_id = excluded.message_id, updated_at = excluded.updated_at
+           WHERE excluded.message_id > read_markers.message_id`,
+        ).run(userId, conversationId, messageId, Date.now());
+      },
+      async get(userId, conversationIds) {
+        const rows = all<{ conversation_id: string; message_id: string }>(
+          'SELECT conversation_id, message_id FROM read_markers WHERE user_id = ? AND conversation_id IN (SELECT value FROM json_each(?))',
+          userId, JSON.stringify(conversationIds),
+        );
+        return Object.fromEntries(rows.map((row) => [row.conversation_id, row.message_id]));
+      },
+    },
+
+    ratings: {
+      async add(input) {
+        const r = buildRating(input);
+        // One statement: a second rating of the same conversation (and ticket) replaces the first in place.
+        const target = r.ticketId === undefined ? '(conversation_id) WHERE ticket_id IS NULL' : '(conversation_id, ticket_id) WHERE ticket_id IS NOT NULL';
+        const row = one<RatingRow>(
+          `INSERT INTO ratings (id, conversation_id, ticket_id, agent_id, score, created_at) VALUES (?, ?, ?, ?, ?, ?)
+           ON CONFLICT ${target} DO UPDATE SET agent_id = excluded.agent_id, score = excluded.score, created_at = excluded.created_at
+           RETURNING *`,
+          r.id, r.conversationId, r.ticketId ?? null, r.agentId ?? null, r.score, ms(r.createdAt),
+        )!;
+        return toRating(row);
+      },
+      async list(filter) {
+        return all<RatingRow>(
+          'SELECT * FROM ratings WHERE created_at >= ? AND created_at < ? ORDER BY created_at DESC, id DESC LIMIT ?',
+          ms(filter.from) ?? Number.MIN_SAFE_INTEGER, ms(filter.to) ?? Number.MAX_SAFE_INTEGER, limit(filter.limit),
+        ).map(toRating);
       },
     },
 

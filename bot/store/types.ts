@@ -75,6 +75,10 @@ export interface Conversation {
    * loses nothing: the dispatcher finishes the turn from here.
    */
   lastTurn: CommittedTurn | null;
+  /** Labels agents put on the conversation ("pindah", "mendesak"), lower case. */
+  labels: string[];
+  /** When the citizen last wrote: an agent's unread marker is compared with it. */
+  lastInboundAt: Date | null;
 }
 
 export interface CommittedTurn {
@@ -86,7 +90,17 @@ export interface CommittedTurn {
 export type ConversationPatch = Partial<
   Pick<
     Conversation,
-    'state' | 'flow' | 'memory' | 'assigneeId' | 'assignedAt' | 'handoffRequestedAt' | 'closedAt' | 'lastMessageAt' | 'lastTurn'
+    | 'state'
+    | 'flow'
+    | 'memory'
+    | 'assigneeId'
+    | 'assignedAt'
+    | 'handoffRequestedAt'
+    | 'closedAt'
+    | 'lastMessageAt'
+    | 'lastTurn'
+    | 'labels'
+    | 'lastInboundAt'
   >
 >;
 
@@ -182,6 +196,10 @@ export interface Ticket {
   assigneeId: string | null;
   /** The inbound message that confirmed the complaint: makes creation idempotent. */
   sourceMessageId?: string;
+  /** When the next step is due (working days on the office calendar); null once done. */
+  dueAt: Date | null;
+  /** When it was escalated to supervisors for being overdue. */
+  escalatedAt: Date | null;
   events: TicketEvent[];
   createdAt: Date;
   updatedAt: Date;
@@ -190,9 +208,9 @@ export interface Ticket {
 export type NewTicket = Pick<
   Ticket,
   'contactId' | 'conversationId' | 'channel' | 'category' | 'description' | 'kecamatan' | 'kelurahan' | 'reporterName' | 'reporterPhone' | 'sourceMessageId'
-> & { attachments?: Attachment[]; priority?: Ticket['priority']; createdAt?: Date };
+> & { attachments?: Attachment[]; priority?: Ticket['priority']; createdAt?: Date; dueAt?: Date | null };
 
-export type TicketPatch = Partial<Pick<Ticket, 'status' | 'priority' | 'assigneeId' | 'category' | 'kecamatan' | 'kelurahan'>>;
+export type TicketPatch = Partial<Pick<Ticket, 'status' | 'priority' | 'assigneeId' | 'category' | 'kecamatan' | 'kelurahan' | 'dueAt' | 'escalatedAt'>>;
 
 /** One published (or historical) version of a knowledge-base entry. */
 export interface EntryVersion {
@@ -214,6 +232,8 @@ export interface ContactRepository {
   upsert(channel: ChannelName, externalId: string, name?: string): Promise<Contact>;
   get(id: string): Promise<Contact | null>;
   update(id: string, patch: Partial<Pick<Contact, 'name' | 'phone'>>): Promise<Contact | null>;
+  /** Contacts whose phone, or whose channel id (a WhatsApp number), contains these digits (search). */
+  findByPhone(digits: string, limit?: number): Promise<Contact[]>;
 }
 
 export interface ConversationRepository {
@@ -225,8 +245,21 @@ export interface ConversationRepository {
    * Also null when the patch would reopen a closed conversation while the contact has another open one.
    */
   update(id: string, patch: ConversationPatch, condition?: UpdateCondition): Promise<Conversation | null>;
-  /** Oldest first (creation order), so a `waiting` list is a first-come queue. */
-  list(filter: { state?: ConversationState[]; assigneeId?: string; channel?: ChannelName; limit?: number }): Promise<Conversation[]>;
+  /**
+   * Conversations matching every given filter. Default order: oldest first (creation order),
+   * so a `waiting` list is a first-come queue; `recent`: latest activity (lastMessageAt) first.
+   */
+  list(filter: {
+    state?: ConversationState[];
+    assigneeId?: string;
+    channel?: ChannelName;
+    label?: string;
+    contactIds?: string[];
+    order?: 'oldest' | 'recent';
+    limit?: number;
+  }): Promise<Conversation[]>;
+  /** How many conversations an agent owns in the given states (capacity checks). */
+  countByAssignee(assigneeId: string, states: ConversationState[]): Promise<number>;
 }
 
 export interface MessageRepository {
@@ -246,6 +279,10 @@ export interface MessageRepository {
   setDelivery(id: string, delivery: DeliveryState): Promise<void>;
   /** Outbound messages whose delivery finally failed, newest first (shown to admins). */
   failedDeliveries(limit?: number): Promise<Message[]>;
+  /** Messages whose text contains the words (case-insensitive), newest first (inbox search). */
+  search(text: string, limit?: number): Promise<Message[]>;
+  /** Inbound (citizen) messages of a conversation after a message id (unread counts). */
+  countInboundAfter(conversationId: string, afterId: string | undefined): Promise<number>;
   /** Inbound messages accepted but not yet handled (to resume after a crash), oldest first. */
   unhandled(limit?: number): Promise<Message[]>;
 }
@@ -263,8 +300,8 @@ export interface TicketRepository {
   /** Applies the patch and appends the event in one atomic write. */
   update(id: string, patch: TicketPatch, event: Omit<TicketEvent, 'at'> & { at?: Date }): Promise<Ticket | null>;
   addAttachments(id: string, attachments: Attachment[], actor: string): Promise<Ticket | null>;
-  /** Newest first (creation order). */
-  list(filter: { status?: TicketStatus[]; contactId?: string; limit?: number }): Promise<Ticket[]>;
+  /** Newest first (creation order). `overdueAt`: only tickets due before then and not yet escalated. */
+  list(filter: { status?: TicketStatus[]; contactId?: string; conversationId?: string; assigneeId?: string; overdueAt?: Date; limit?: number }): Promise<Ticket[]>;
 }
 
 export interface KnowledgeRepository {
@@ -371,12 +408,16 @@ export interface User {
   failedLogins: number;
   lockedUntil: Date | null;
   lastLoginAt: Date | null;
+  /** Conversations an agent takes at once before auto-assignment skips them. */
+  capacity: number;
   createdAt: Date;
   updatedAt: Date;
 }
 
-export type NewUser = Pick<User, 'username' | 'displayName' | 'role' | 'passwordHash'>;
-export type UserPatch = Partial<Pick<User, 'displayName' | 'role' | 'passwordHash' | 'totpSecret' | 'disabled' | 'failedLogins' | 'lockedUntil' | 'lastLoginAt'>>;
+export type NewUser = Pick<User, 'username' | 'displayName' | 'role' | 'passwordHash'> & { capacity?: number };
+export type UserPatch = Partial<
+  Pick<User, 'displayName' | 'role' | 'passwordHash' | 'totpSecret' | 'disabled' | 'failedLogins' | 'lockedUntil' | 'lastLoginAt' | 'capacity'>
+>;
 
 /** Thrown when a unique field (a username) is already taken. */
 export class DuplicateError extends Error {}
@@ -411,6 +452,67 @@ export interface SessionRepository {
   update(id: string, patch: Partial<Pick<Session, 'lastSeenAt' | 'expiresAt' | 'pendingTotp' | 'csrfToken'>>): Promise<Session | null>;
   delete(id: string): Promise<void>;
   deleteForUser(userId: string): Promise<void>;
+}
+
+/** An agent's private note on a conversation: never shown to the citizen, never delivered. */
+export interface Note {
+  id: string;
+  conversationId: string;
+  authorId: string;
+  text: string;
+  createdAt: Date;
+}
+
+export interface NoteRepository {
+  add(note: Omit<Note, 'id' | 'createdAt'> & { createdAt?: Date }): Promise<Note>;
+  /** Oldest first. */
+  list(conversationId: string): Promise<Note[]>;
+}
+
+/** A prepared answer agents insert with "/shortcut": shared (ownerId null) or personal. */
+export interface CannedResponse {
+  id: string;
+  /** Typed after "/" in the reply box, lower case, unique per owner. */
+  shortcut: string;
+  title: string;
+  text: string;
+  ownerId: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface CannedResponseRepository {
+  /** Throws DuplicateError when the owner (or the shared set) already has the shortcut. */
+  create(response: Pick<CannedResponse, 'shortcut' | 'title' | 'text' | 'ownerId'>): Promise<CannedResponse>;
+  update(id: string, patch: Partial<Pick<CannedResponse, 'shortcut' | 'title' | 'text'>>): Promise<CannedResponse | null>;
+  delete(id: string): Promise<boolean>;
+  get(id: string): Promise<CannedResponse | null>;
+  /** The shared ones and the user's own, by shortcut. */
+  listFor(userId: string): Promise<CannedResponse[]>;
+}
+
+/** How far an agent has read a conversation (unread counts in the inbox). */
+export interface ReadMarkerRepository {
+  /** Moves the user's marker forward to `messageId` (never backwards). */
+  mark(userId: string, conversationId: string, messageId: string): Promise<void>;
+  get(userId: string, conversationIds: string[]): Promise<Record<string, string>>;
+}
+
+/** A citizen's 1–5 rating after a conversation with an agent or a resolved ticket. */
+export interface Rating {
+  id: string;
+  conversationId: string;
+  ticketId?: string;
+  /** The agent who handled it, if any. */
+  agentId?: string;
+  score: number;
+  createdAt: Date;
+}
+
+export interface RatingRepository {
+  /** One rating per conversation (and ticket): a second one replaces the first. */
+  add(rating: Omit<Rating, 'id' | 'createdAt'> & { createdAt?: Date }): Promise<Rating>;
+  list(filter: { from?: Date; to?: Date; limit?: number }): Promise<Rating[]>;
 }
 
 /** A file a citizen or agent sent (photo, PDF), kept with the data so every instance can serve it. */
@@ -448,5 +550,9 @@ export interface Store {
   keyValue: KeyValueRepository;
   users: UserRepository;
   sessions: SessionRepository;
+  notes: NoteRepository;
+  cannedResponses: CannedResponseRepository;
+  readMarkers: ReadMarkerRepository;
+  ratings: RatingRepository;
   close(): Promise<void>;
 }

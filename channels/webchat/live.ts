@@ -9,9 +9,8 @@
  * whatever was stored after it is read from the store first, then live
  * events continue (duplicates between the two are dropped).
  */
-import type { EventEmitter } from 'node:events';
 import type { Response } from 'express';
-import type { DispatcherEvents } from '../../bot/dispatcher.js';
+import type { EventBus } from '../../bot/bus.js';
 import type { Message, Store } from '../../bot/store/types.js';
 import { encodeMessage } from './encode.js';
 
@@ -26,7 +25,7 @@ type Listener = (message: Message) => void;
 export class LiveHub {
   private readonly listeners = new Map<string, Set<Listener>>();
 
-  constructor(events: EventEmitter<DispatcherEvents>) {
+  constructor(events: EventBus) {
     events.on('message', (message) => {
       if (message.channel !== 'web') return;
       for (const listener of this.listeners.get(message.contactId) ?? []) listener(message);
