@@ -220,6 +220,8 @@ export interface EntryVersion {
   /** User id, or `seed` for the shipped data files. */
   by: string;
   note?: string;
+  /** This version takes the entry out of the published set (published() skips it). */
+  withdrawn?: boolean;
   at: Date;
 }
 
@@ -314,6 +316,104 @@ export interface KnowledgeRepository {
   versions(id: string): Promise<EntryVersion[]>;
   /** Increases on every publish: instances compare it to know when to reload. */
   revision(): Promise<number>;
+  /** Takes an entry out of the published set (a new version marked withdrawn); false if it was not published. */
+  withdraw(id: string, by: string, note?: string): Promise<boolean>;
+}
+
+/**
+ * A proposed change to a knowledge-base entry, on its way to publication:
+ * an editor writes a draft, submits it, a supervisor or admin approves
+ * (which publishes it) or sends it back with a comment.
+ */
+export interface Draft {
+  id: string;
+  /** The entry it changes (or creates, when no entry has this id yet). */
+  entryId: string;
+  /** The published version it was based on (null for a new entry): approving a stale draft is refused. */
+  baseVersion: number | null;
+  entry: Entry;
+  status: 'draft' | 'submitted' | 'rejected' | 'approved';
+  authorId: string;
+  /** The reviewer's comment when sent back, or the approval note. */
+  reviewComment?: string;
+  reviewerId?: string;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface DraftRepository {
+  create(draft: Pick<Draft, 'entryId' | 'baseVersion' | 'entry' | 'authorId'>): Promise<Draft>;
+  get(id: string): Promise<Draft | null>;
+  /** Applies the patch only if the draft is in one of `ifStatus` (atomic: two reviewers cannot both approve). */
+  update(id: string, patch: Partial<Pick<Draft, 'entry' | 'status' | 'reviewComment' | 'reviewerId' | 'baseVersion'>>, ifStatus: Draft['status'][]): Promise<Draft | null>;
+  /** Newest first. */
+  list(filter: { status?: Draft['status'][]; entryId?: string; authorId?: string; limit?: number }): Promise<Draft[]>;
+}
+
+/** Citizen messages the bot could not answer, grouped by similarity (the unanswered-questions loop). */
+export interface UnansweredGroup {
+  id: string;
+  /** Informative stems of the first message, the group's centre for similarity. */
+  stems: string[];
+  /** Up to 20 example messages, personal data masked. */
+  samples: string[];
+  count: number;
+  firstSeen: Date;
+  lastSeen: Date;
+  status: 'open' | 'resolved' | 'ignored';
+  /** How it was resolved: its messages became phrases of an entry, or a new entry draft. */
+  resolution?: { type: 'phrases' | 'draft' | 'ignored'; entryId?: string; draftId?: string; by: string; at: Date };
+}
+
+export interface UnansweredRepository {
+  /** Adds a message to the group `groupId` (or a new group when undefined) and returns the group. */
+  record(message: { text: string; stems: string[]; at: Date }, groupId?: string): Promise<UnansweredGroup>;
+  /** Open groups, the ones seen most often first. */
+  open(limit?: number): Promise<UnansweredGroup[]>;
+  get(id: string): Promise<UnansweredGroup | null>;
+  resolve(id: string, resolution: NonNullable<UnansweredGroup['resolution']>): Promise<UnansweredGroup | null>;
+}
+
+/** Who changed what, and when: entries, settings, users, tickets (admins browse it). */
+export interface AuditEvent {
+  id: string;
+  at: Date;
+  actorId: string;
+  /** e.g. `entry.publish`, `user.create`, `ticket.status`, `settings.office`. */
+  action: string;
+  /** What it was done to, e.g. the entry id, user id, ticket number. */
+  target: string;
+  /** A short readable summary (personal data masked). */
+  summary: string;
+}
+
+export interface AuditRepository {
+  add(event: Omit<AuditEvent, 'id' | 'at'> & { at?: Date }): Promise<AuditEvent>;
+  /** Newest first; every filter optional. */
+  list(filter: { actorId?: string; action?: string; target?: string; from?: Date; to?: Date; limit?: number; beforeId?: string }): Promise<AuditEvent[]>;
+}
+
+/** Numbers for the dashboard, per day in the office's time zone (`day` = YYYY-MM-DD). */
+export interface StatsRepository {
+  /** Conversations started per day and channel. */
+  conversationsPerDay(range: StatsRange): Promise<{ day: string; channel: ChannelName; count: number }[]>;
+  /** Bot replies per day and kind (fallback rate = fallback / all first replies). */
+  repliesPerDay(range: StatsRange): Promise<{ day: string; kind: ReplyKind; count: number }[]>;
+  /** Answers per knowledge-base entry (top topics). */
+  answersPerEntry(range: StatsRange): Promise<{ entry: string; count: number }[]>;
+  /** Tickets created in the range, grouped by status, category and kecamatan. */
+  ticketsBy(range: StatsRange, field: 'status' | 'category' | 'kecamatan'): Promise<{ key: string; count: number }[]>;
+  /** Per conversation handled by an agent: when the citizen asked for a human and when an agent first wrote (first-response time). */
+  firstResponses(range: StatsRange): Promise<{ requestedAt: Date; respondedAt: Date }[]>;
+  /** Per ticket finished in the range: created, resolved (status selesai), and whether it was within its due date. */
+  resolutions(range: StatsRange): Promise<{ createdAt: Date; resolvedAt: Date; withinDue: boolean | null }[]>;
+}
+
+export interface StatsRange {
+  from: Date;
+  to: Date;
+  /** IANA time zone the days are counted in. */
+  timeZone: string;
 }
 
 /** A unit of background work in the embedded queue (bull keeps its own in Redis). */
@@ -554,5 +654,9 @@ export interface Store {
   cannedResponses: CannedResponseRepository;
   readMarkers: ReadMarkerRepository;
   ratings: RatingRepository;
+  drafts: DraftRepository;
+  unanswered: UnansweredRepository;
+  audit: AuditRepository;
+  stats: StatsRepository;
   close(): Promise<void>;
 }
