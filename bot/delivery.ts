@@ -13,7 +13,7 @@
  * The web chat does not push: its browser reads the stored messages over SSE,
  * so web messages never enter this path.
  */
-import type { ChannelName, ReplyOption } from './types.js';
+import type { Attachment, ChannelName, ReplyOption } from './types.js';
 import type { Message } from './store/types.js';
 
 /** What a channel can show: the engine's replies are adapted to it, never the other way round. */
@@ -31,6 +31,8 @@ export interface OutboundPart {
   text: string;
   /** Only on the last part, and only where the channel has buttons. */
   options?: ReplyOption[];
+  /** A file to send (an agent's photo or document); its bytes are in store.files under `key`. */
+  attachment?: Attachment;
 }
 
 /** A channel's sending side, registered with the outbox by the composition root. */

@@ -113,6 +113,16 @@ export class Helpdesk {
     return atLeast(user, 'supervisor') || !complaintCategory(ticket.category)?.confidential;
   }
 
+  /**
+   * A conversation carrying such a report tells the same story as the ticket: an agent may open it
+   * only when a supervisor gave it to them.
+   */
+  async mayViewConversation(user: User, conversation: Conversation): Promise<boolean> {
+    if (atLeast(user, 'supervisor') || conversation.assigneeId === user.id) return true;
+    const tickets = await this.deps.store.tickets.list({ conversationId: conversation.id, limit: 50 });
+    return !tickets.some((ticket) => complaintCategory(ticket.category)?.confidential);
+  }
+
   // ---- presence and assignment -----------------------------------------------------------------
 
   /** The inbox page calls this while an agent has it open. */
@@ -211,7 +221,7 @@ export class Helpdesk {
   }
 
   async detail(conversationId: string, user: User): Promise<ConversationDetail> {
-    const conversation = await this.get(conversationId);
+    const conversation = await this.visible(conversationId, user);
     const [summary] = await this.summarize([conversation], user);
     const [messages, notes, assignee] = await Promise.all([
       this.deps.store.messages.list(conversation.id, { limit: 500 }),
@@ -271,7 +281,7 @@ export class Helpdesk {
 
   /** Takes a waiting (or bot) conversation; null when someone else was faster. */
   async claim(conversationId: string, user: User): Promise<Conversation | null> {
-    await this.get(conversationId);
+    await this.visible(conversationId, user);
     return this.take(conversationId, user, ['waiting', 'bot']);
   }
 
@@ -290,7 +300,7 @@ export class Helpdesk {
   }
 
   async reply(conversationId: string, user: User, content: { text: string; attachments?: Attachment[] }): Promise<Message> {
-    let conversation = await this.get(conversationId);
+    let conversation = await this.visible(conversationId, user);
     if (conversation.state === 'waiting' || (conversation.state === 'bot' && !conversation.assigneeId)) {
       // Answering a waiting citizen is taking the conversation.
       conversation = (await this.claim(conversation.id, user)) ?? (await this.get(conversation.id));
@@ -368,6 +378,15 @@ export class Helpdesk {
   private async get(conversationId: string): Promise<Conversation> {
     const conversation = await this.deps.store.conversations.get(conversationId);
     if (!conversation) throw new HelpdeskError('Percakapan tidak ditemukan.', 404);
+    return conversation;
+  }
+
+  /** The conversation, if this user may open it. */
+  async visible(conversationId: string, user: User): Promise<Conversation> {
+    const conversation = await this.get(conversationId);
+    if (!(await this.mayViewConversation(user, conversation))) {
+      throw new HelpdeskError('Percakapan ini berisi laporan rahasia (pungli/calo). Hanya supervisor yang dapat membukanya.', 403);
+    }
     return conversation;
   }
 

@@ -32,8 +32,13 @@ export function splitText(text: string, max: number): string[] {
   return parts;
 }
 
-/** The parts a stored outbound message becomes on a channel. */
-export function encodeForChannel(message: Pick<Message, 'text' | 'options'>, capabilities: ChannelCapabilities): OutboundPart[] {
+/** The parts a stored outbound message becomes on a channel: its files first, then its text in pieces. */
+export function encodeForChannel(message: Pick<Message, 'text' | 'options' | 'attachments'>, capabilities: ChannelCapabilities): OutboundPart[] {
+  const files: OutboundPart[] = (message.attachments ?? []).map((attachment) => ({ text: '', attachment }));
+  return [...files, ...encodeText(message, capabilities)];
+}
+
+function encodeText(message: Pick<Message, 'text' | 'options'>, capabilities: ChannelCapabilities): OutboundPart[] {
   const options = message.options ?? [];
   let text = message.text;
   if (options.length > 0 && !capabilities.buttons) {

@@ -22,6 +22,7 @@ import { senderIdOf } from '../channels/webchat/session.js';
 import type { AdminTestApp } from './helpers/admin.js';
 import { until } from './helpers/admin.js';
 import { makeStaff, PASSWORD, startInboxApp } from './helpers/inbox.js';
+import { makePng } from './helpers/webchat.js';
 
 const ARTIFACTS = join(process.cwd(), 'tests', 'artifacts');
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -76,6 +77,19 @@ async function seedOtherConversations() {
   const siti = await store.conversations.open(await store.contacts.upsert('whatsapp', '6281234567890@s.whatsapp.net'));
   await helpdesk.claim(siti.id, budi);
   await helpdesk.reply(siti.id, budi, { text: 'Baik Bu Siti, mohon kirim foto akta dan KK ya.' });
+  // A "photo" of a birth certificate: a pale sheet with a green border and lines of text.
+  const photo = makePng(240, 170, (x, y) => {
+    if (x < 6 || y < 6 || x > 233 || y > 163) return [40, 120, 80];
+    if (y > 24 && y < 36 && x > 60 && x < 180) return [30, 30, 30];
+    return (y - 50) % 16 < 3 && y > 50 && y < 150 && x > 24 && x < 216 ? [120, 120, 120] : [250, 247, 235];
+  });
+  const key = await store.files.put(photo, { fileName: 'akta-anak.png', mimeType: 'image/png' });
+  await dispatcher.receive({
+    channel: 'whatsapp',
+    senderId: '6281234567890@s.whatsapp.net',
+    text: 'ini foto aktanya, nama anak saya harusnya Nur Aisyah',
+    attachments: [{ kind: 'image', key, fileName: 'akta-anak.png', mimeType: 'image/png', size: photo.length }],
+  });
   await helpdesk.setLabels(siti.id, ['pembetulan-akta']);
   await dispatcher.tickets.create({ contactId: siti.contactId, conversationId: siti.id, channel: 'whatsapp', category: 'data-salah', description: 'Nama anak di akta kelahiran salah ketik', kecamatan: 'Palu Timur' });
   await dispatcher.receive({ channel: 'web', senderId: 'warga-demo-1', text: 'jam buka kantor dukcapil hari sabtu?' });
@@ -104,7 +118,7 @@ describe('a citizen asks for a human; an agent takes it from the live inbox', ()
   let citizen: Page;
   let agent: Page;
   let conversationId = '';
-  const widget = (selector: string) => citizen.locator(`[data-siratu] ${selector}`);
+  const widget = (selector: string, options?: { hasText?: string | RegExp }) => citizen.locator(`[data-siratu] ${selector}`, options);
   const botBubbles = () => widget('.m.bot');
 
   async function citizenTypes(text: string) {
@@ -273,6 +287,17 @@ describe('a citizen asks for a human; an agent takes it from the live inbox', ()
     await citizen.screenshot({ path: join(ARTIFACTS, 'inbox-citizen-rating-360.png') });
   });
 
+  it('"Semua terbuka" shows every open conversation with owner, tickets and labels; personal data masked for an agent', async () => {
+    await agent.goto(`${server.base}/admin/inbox?view=open`);
+    const siti = agent.locator('.conv-item', { hasText: 'Siti Aminah' });
+    await siti.waitFor();
+    expect(await siti.locator('.state').textContent()).toBe('Ditangani Budi Santoso');
+    expect(await siti.locator('.tag').textContent()).toBe('pembetulan-akta');
+    expect(await siti.locator('.tk').textContent()).toMatch(/^ADU-\d{4}-\d{6} · Baru$/u);
+    await agent.waitForTimeout(2600); // past the "new row" highlight
+    await shot(agent, 'list-open');
+  });
+
   it('HTML typed by a citizen is text in the live list, after a reload, in the conversation and in live messages; no script runs', async () => {
     await agent.goto(`${server.base}/admin/inbox`);
     await agent.locator('[data-live].is-live').waitFor();
@@ -325,6 +350,10 @@ describe('on a 360 px phone, and the canned responses page', () => {
     await page.locator('.msg-agent').first().waitFor();
     // A supervisor sees the WhatsApp number in full.
     expect(await page.locator('.conv-sub').textContent()).toContain('081234567890');
+    // The citizen's photo is a thumbnail served by the inbox (signed in only).
+    const thumb = page.locator('.msg-citizen .file-thumb img');
+    expect(await until(() => thumb.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth), (width) => width === 240)).toBe(240);
+    expect(await page.locator('.msg-citizen .file-thumb').getAttribute('href')).toMatch(/^\/admin\/inbox\/c\/[A-Z0-9]+\/files\/[A-Za-z0-9_-]+$/u);
     expect(await noSidewaysScroll(page)).toBe(true);
     const send = (await page.getByRole('button', { name: 'Kirim' }).boundingBox())!;
     expect(send.height).toBeGreaterThanOrEqual(40);

@@ -4,7 +4,7 @@
  * is none on the development machines, so it is skipped there, loudly).
  * Plus a multi-process test: several Node processes sharing one SQLite file.
  */
-import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,7 +13,19 @@ import { fileURLToPath } from 'node:url';
 import type { Entry } from '../knowledge/schema.js';
 import { openStore } from '../bot/store/index.js';
 import Database from 'better-sqlite3';
-import { conversationListQuery, INBOX_SQL, messageSearchQuery, MIGRATIONS, openSqliteStore, ticketListQuery, type Query } from '../bot/store/sqlite.js';
+import {
+  auditListQuery,
+  conversationListQuery,
+  draftListQuery,
+  INBOX_SQL,
+  messageSearchQuery,
+  MIGRATIONS,
+  openSqliteStore,
+  STATS_SQL,
+  ticketListQuery,
+  UNANSWERED_SQL,
+  type Query,
+} from '../bot/store/sqlite.js';
 import {
   DuplicateError,
   type Contact,
@@ -1351,6 +1363,439 @@ describe.each([sqlite, mongo])('$name store', (engine) => {
       });
     });
 
+    describe('knowledge: withdraw', () => {
+      test('a withdrawn entry leaves published(); get() shows the withdrawn version; publishing again brings it back', async () => {
+        const v1 = await store.knowledge.publish(entry('tarik-kembali', 'Akan ditarik'), 'seed');
+        expect(v1.withdrawn).toBeUndefined();
+        const revision = await store.knowledge.revision();
+
+        expect(await store.knowledge.withdraw('tarik-kembali', 'admin-1', 'layanan dihentikan')).toBe(true);
+        expect(await store.knowledge.revision()).toBe(revision + 1); // instances reload
+        expect((await store.knowledge.published()).map((e) => e.id)).not.toContain('tarik-kembali');
+        const withdrawn = await store.knowledge.get('tarik-kembali');
+        expect(withdrawn).toEqual({
+          entryId: 'tarik-kembali',
+          version: 2,
+          entry: entry('tarik-kembali', 'Akan ditarik'), // the content it had, for the history and a later rollback
+          by: 'admin-1',
+          note: 'layanan dihentikan',
+          withdrawn: true,
+          at: expect.any(Date),
+        });
+        expect((await store.knowledge.versions('tarik-kembali')).map((v) => [v.version, v.withdrawn ?? false])).toEqual([
+          [2, true],
+          [1, false],
+        ]);
+
+        expect(await store.knowledge.withdraw('tarik-kembali', 'admin-1')).toBe(false); // not published any more
+        expect(await store.knowledge.withdraw('belum-pernah-ada', 'admin-1')).toBe(false);
+        expect(await store.knowledge.revision()).toBe(revision + 1);
+        expect(await store.knowledge.versions('belum-pernah-ada')).toEqual([]);
+
+        const v3 = await store.knowledge.publish(entry('tarik-kembali', 'Dibuka lagi'), 'admin-2');
+        expect(v3).toMatchObject({ version: 3 });
+        expect(v3.withdrawn).toBeUndefined();
+        expect(await store.knowledge.get('tarik-kembali')).toEqual(v3);
+        expect((await store.knowledge.published()).find((e) => e.id === 'tarik-kembali')).toEqual(entry('tarik-kembali', 'Dibuka lagi'));
+      });
+
+      test('concurrent withdrawals of one entry: exactly one succeeds', async () => {
+        await store.knowledge.publish(entry('tarik-serentak', 'Ditarik serentak'), 'seed');
+        const results = await Promise.all([1, 2, 3, 4].map((i) => store.knowledge.withdraw('tarik-serentak', `admin-${i}`)));
+        expect(results.filter(Boolean)).toHaveLength(1);
+        expect((await store.knowledge.versions('tarik-serentak')).map((v) => v.version)).toEqual([2, 1]);
+      });
+    });
+
+    describe('drafts', () => {
+      test('create, edit while a draft, submit, send back, resubmit, approve; ifStatus guards every step', async () => {
+        const draft = await store.drafts.create({ entryId: 'ktp-hilang', baseVersion: 3, entry: entry('ktp-hilang', 'KTP-el hilang'), authorId: 'editor-1' });
+        expect(draft).toEqual({
+          id: expect.any(String),
+          entryId: 'ktp-hilang',
+          baseVersion: 3,
+          entry: entry('ktp-hilang', 'KTP-el hilang'),
+          status: 'draft',
+          authorId: 'editor-1',
+          createdAt: expect.any(Date),
+          updatedAt: expect.any(Date),
+        });
+        expect(await store.drafts.get(draft.id)).toEqual(draft);
+        const fresh = await store.drafts.create({ entryId: 'entri-baru', baseVersion: null, entry: entry('entri-baru', 'Entri baru'), authorId: 'editor-1' });
+        expect(fresh.baseVersion).toBeNull();
+        expect(await store.drafts.get(fresh.id)).toEqual(fresh);
+
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        const edited = { ...entry('ktp-hilang', 'KTP-el hilang'), requirements: ['Surat keterangan hilang dari kepolisian', 'Fotokopi KK'] };
+        const saved = await store.drafts.update(draft.id, { entry: edited, baseVersion: 4 }, ['draft', 'rejected']);
+        expect(saved).toEqual({ ...draft, entry: edited, baseVersion: 4, updatedAt: expect.any(Date) });
+        expect(saved!.updatedAt.getTime()).toBeGreaterThan(draft.updatedAt.getTime());
+
+        const submitted = await store.drafts.update(draft.id, { status: 'submitted' }, ['draft', 'rejected']);
+        expect(submitted).toMatchObject({ status: 'submitted', entry: edited });
+        // Submitted: the editor can no longer change it, and submitting twice does nothing.
+        expect(await store.drafts.update(draft.id, { entry: entry('ktp-hilang', 'diam-diam') }, ['draft', 'rejected'])).toBeNull();
+        expect(await store.drafts.update(draft.id, { status: 'submitted' }, ['draft', 'rejected'])).toBeNull();
+        expect(await store.drafts.get(draft.id)).toEqual(submitted);
+
+        const rejected = await store.drafts.update(draft.id, { status: 'rejected', reviewComment: 'Sebutkan dasar hukumnya', reviewerId: 'supervisor-1' }, ['submitted']);
+        expect(rejected).toMatchObject({ status: 'rejected', reviewComment: 'Sebutkan dasar hukumnya', reviewerId: 'supervisor-1' });
+        expect(await store.drafts.update(draft.id, { status: 'approved' }, ['submitted'])).toBeNull(); // sent back: not approvable
+        expect(await store.drafts.update(draft.id, { status: 'submitted' }, ['draft', 'rejected'])).toMatchObject({ status: 'submitted' });
+
+        const approved = await store.drafts.update(draft.id, { status: 'approved', reviewerId: 'supervisor-2', reviewComment: 'OK' }, ['submitted']);
+        expect(approved).toMatchObject({ status: 'approved', reviewerId: 'supervisor-2', reviewComment: 'OK' });
+        expect(await store.drafts.get(draft.id)).toEqual(approved);
+
+        expect(await store.drafts.update(draft.id, { status: 'draft' }, [])).toBeNull();
+        expect(await store.drafts.update('no-such-draft', { status: 'submitted' }, ['draft'])).toBeNull();
+        expect(await store.drafts.get('no-such-draft')).toBeNull();
+      });
+
+      test('two reviewers approving at once: exactly one succeeds', async () => {
+        for (let round = 0; round < 3; round++) {
+          const draft = await store.drafts.create({ entryId: 'kk-baru', baseVersion: 1, entry: entry('kk-baru', 'KK baru'), authorId: 'editor-2' });
+          await store.drafts.update(draft.id, { status: 'submitted' }, ['draft']);
+          const results = await Promise.all(
+            ['supervisor-a', 'supervisor-b'].map((reviewerId) => store.drafts.update(draft.id, { status: 'approved', reviewerId }, ['submitted'])),
+          );
+          const winners = results.filter((result) => result !== null);
+          expect(winners).toHaveLength(1);
+          expect(await store.drafts.get(draft.id)).toMatchObject({ status: 'approved', reviewerId: winners[0]!.reviewerId });
+        }
+      });
+
+      test('list filters by status, entry and author, newest first, with a limit', async () => {
+        const made: string[] = [];
+        for (const [entryId, authorId] of [['list-a', 'penulis-1'], ['list-b', 'penulis-2'], ['list-a', 'penulis-2'], ['list-a', 'penulis-1']]) {
+          made.push((await store.drafts.create({ entryId: entryId!, baseVersion: null, entry: entry(entryId!, `Judul ${entryId}`), authorId: authorId! })).id);
+        }
+        await store.drafts.update(made[1]!, { status: 'submitted' }, ['draft']);
+        await store.drafts.update(made[2]!, { status: 'submitted' }, ['draft']);
+        expect((await store.drafts.list({ entryId: 'list-a' })).map((d) => d.id)).toEqual([made[3], made[2], made[0]]);
+        expect((await store.drafts.list({ entryId: 'list-a', limit: 2 })).map((d) => d.id)).toEqual([made[3], made[2]]);
+        expect((await store.drafts.list({ authorId: 'penulis-2' })).map((d) => d.id)).toEqual([made[2], made[1]]);
+        expect((await store.drafts.list({ authorId: 'penulis-2', entryId: 'list-b' })).map((d) => d.id)).toEqual([made[1]]);
+        const queue = await store.drafts.list({ status: ['submitted'] });
+        expect(queue.every((d) => d.status === 'submitted')).toBe(true);
+        expect(queue.filter((d) => made.includes(d.id)).map((d) => d.id)).toEqual([made[2], made[1]]);
+        expect((await store.drafts.list({ status: ['draft', 'submitted'], entryId: 'list-a', authorId: 'penulis-1' })).map((d) => d.id)).toEqual([made[3], made[0]]);
+        expect(await store.drafts.list({ status: [], entryId: 'list-a' })).toEqual([]);
+      });
+    });
+
+    describe('unanswered questions', () => {
+      const at = (minute: number) => new Date(Date.UTC(2026, 4, 10, 8, minute));
+
+      test('record starts a group, adds to it, keeps the latest 20 samples, and first/last seen', async () => {
+        const group = await store.unanswered.record({ text: 'cara urus surat pindah gimana', stems: ['urus', 'surat', 'pindah'], at: at(10) });
+        expect(group).toEqual({
+          id: expect.any(String),
+          stems: ['urus', 'surat', 'pindah'],
+          samples: ['cara urus surat pindah gimana'],
+          count: 1,
+          firstSeen: at(10),
+          lastSeen: at(10),
+          status: 'open',
+        });
+        expect(await store.unanswered.get(group.id)).toEqual(group);
+
+        let latest = group;
+        for (let i = 1; i <= 25; i++) latest = await store.unanswered.record({ text: `pindah domisili ${i}`, stems: ['pindah', 'domisili'], at: at(10 + i) }, group.id);
+        expect(latest).toMatchObject({ id: group.id, count: 26, firstSeen: at(10), lastSeen: at(35), stems: ['urus', 'surat', 'pindah'], status: 'open' });
+        expect(latest.samples).toEqual(Array.from({ length: 20 }, (_, i) => `pindah domisili ${i + 6}`));
+
+        // A message that arrives late (older than the first) moves firstSeen back, not lastSeen.
+        const late = await store.unanswered.record({ text: 'surat pindah (terlambat)', stems: ['surat', 'pindah'], at: at(1) }, group.id);
+        expect(late).toMatchObject({ count: 27, firstSeen: at(1), lastSeen: at(35) });
+        expect(late.samples).toHaveLength(20);
+        expect(late.samples.at(-1)).toBe('surat pindah (terlambat)');
+        expect(await store.unanswered.get(group.id)).toEqual(late);
+        expect(await store.unanswered.get('no-such-group')).toBeNull();
+      });
+
+      test('concurrent records into one group all count', async () => {
+        const group = await store.unanswered.record({ text: 'akta cerai', stems: ['akta', 'cerai'], at: at(0) });
+        await Promise.all(Array.from({ length: 10 }, (_, i) => store.unanswered.record({ text: `akta cerai ${i}`, stems: ['akta', 'cerai'], at: at(i + 1) }, group.id)));
+        const after = await store.unanswered.get(group.id);
+        expect(after).toMatchObject({ count: 11, firstSeen: at(0), lastSeen: at(10) });
+        expect([...after!.samples].sort()).toEqual(['akta cerai', ...Array.from({ length: 10 }, (_, i) => `akta cerai ${i}`)].sort());
+      });
+
+      test('open() lists open groups most often seen first (then most recently), with a limit; resolving removes a group', async () => {
+        const make = async (text: string, count: number, minute: number) => {
+          let g = await store.unanswered.record({ text, stems: [text], at: at(minute) });
+          for (let i = 1; i < count; i++) g = await store.unanswered.record({ text, stems: [text], at: at(minute) }, g.id);
+          return g;
+        };
+        const rare = await make('jarang', 1, 1);
+        const often = await make('sering', 40, 2);
+        const middleOld = await make('sedang lama', 30, 3);
+        const middleNew = await make('sedang baru', 30, 4);
+        const ours = [rare.id, often.id, middleOld.id, middleNew.id];
+
+        const open = await store.unanswered.open();
+        expect(open.filter((g) => ours.includes(g.id)).map((g) => g.id)).toEqual([often.id, middleNew.id, middleOld.id, rare.id]);
+        for (let i = 1; i < open.length; i++) {
+          const [a, b] = [open[i - 1]!, open[i]!];
+          expect(a.count > b.count || (a.count === b.count && a.lastSeen.getTime() >= b.lastSeen.getTime())).toBe(true);
+        }
+        expect(open.every((g) => g.status === 'open')).toBe(true);
+        expect(await store.unanswered.open(2)).toHaveLength(2);
+        expect((await store.unanswered.open(1))[0]!.count).toBeGreaterThanOrEqual(40);
+
+        const resolution = { type: 'phrases' as const, entryId: 'pindah-datang', by: 'admin-1', at: new Date('2026-05-11T01:02:03.004Z') };
+        const resolved = await store.unanswered.resolve(often.id, resolution);
+        expect(resolved).toEqual({ ...often, status: 'resolved', resolution });
+        expect(await store.unanswered.get(often.id)).toEqual(resolved);
+        expect((await store.unanswered.open()).map((g) => g.id)).not.toContain(often.id);
+        // Already resolved: a second admin's action does not overwrite the first.
+        expect(await store.unanswered.resolve(often.id, { type: 'ignored', by: 'admin-2', at: new Date() })).toBeNull();
+        expect(await store.unanswered.get(often.id)).toEqual(resolved);
+
+        const draft = await store.unanswered.resolve(middleNew.id, { type: 'draft', draftId: 'draft-1', by: 'admin-1', at: new Date('2026-05-11T00:00:00.000Z') });
+        expect(draft).toMatchObject({ status: 'resolved', resolution: { type: 'draft', draftId: 'draft-1', by: 'admin-1' } });
+        expect(draft!.resolution!.entryId).toBeUndefined();
+        const ignored = await store.unanswered.resolve(rare.id, { type: 'ignored', by: 'admin-3', at: new Date('2026-05-11T00:00:00.000Z') });
+        expect(ignored).toMatchObject({ status: 'ignored', resolution: { type: 'ignored', by: 'admin-3' } });
+        expect(await store.unanswered.resolve('no-such-group', resolution)).toBeNull();
+        expect((await store.unanswered.open()).filter((g) => ours.includes(g.id)).map((g) => g.id)).toEqual([middleOld.id]);
+      });
+
+      test('a message for a group that is no longer open starts a new group', async () => {
+        const group = await store.unanswered.record({ text: 'legalisir ijazah', stems: ['legalisir', 'ijazah'], at: at(0) });
+        await store.unanswered.resolve(group.id, { type: 'ignored', by: 'admin-1', at: at(1) });
+        const next = await store.unanswered.record({ text: 'legalisir ijazah lagi', stems: ['legalisir', 'ijazah'], at: at(2) }, group.id);
+        expect(next.id).not.toBe(group.id);
+        expect(next).toMatchObject({ count: 1, samples: ['legalisir ijazah lagi'], stems: ['legalisir', 'ijazah'], status: 'open', firstSeen: at(2) });
+        expect(await store.unanswered.get(group.id)).toMatchObject({ count: 1, status: 'ignored' });
+        const unknown = await store.unanswered.record({ text: 'x', stems: ['x'], at: at(3) }, 'no-such-group');
+        expect(unknown).toMatchObject({ count: 1, status: 'open' });
+      });
+    });
+
+    describe('audit log', () => {
+      const day = (d: number, hour = 0) => new Date(Date.UTC(2040, 0, d, hour));
+      const actor = `auditor-${engine.name}`;
+
+      test('add, then list newest first with filters and keyset paging by beforeId', async () => {
+        const now = await store.audit.add({ actorId: actor, action: 'settings.office', target: 'office', summary: 'Jam layanan diubah' });
+        expect(now).toEqual({ id: expect.any(String), at: expect.any(Date), actorId: actor, action: 'settings.office', target: 'office', summary: 'Jam layanan diubah' });
+        expect(Math.abs(now.at.getTime() - Date.now())).toBeLessThan(10_000);
+
+        const e1 = await store.audit.add({ at: day(1), actorId: actor, action: 'entry.publish', target: 'ktp-baru', summary: 'Versi 2 diterbitkan' });
+        const e2 = await store.audit.add({ at: day(2), actorId: 'other-admin', action: 'user.create', target: 'budi', summary: 'Pengguna budi (agent) dibuat' });
+        const e3 = await store.audit.add({ at: day(2), actorId: actor, action: 'entry.publish', target: 'kk-baru', summary: 'Versi 5 diterbitkan' });
+        const e4 = await store.audit.add({ at: day(3), actorId: actor, action: 'ticket.status', target: 'ADU-2040-000001', summary: 'baru → diproses' });
+        const e5 = await store.audit.add({ at: new Date(Date.UTC(2039, 11, 31)), actorId: actor, action: 'entry.withdraw', target: 'ktp-baru', summary: 'Ditarik' });
+        expect(e1).toEqual({ id: expect.any(String), at: day(1), actorId: actor, action: 'entry.publish', target: 'ktp-baru', summary: 'Versi 2 diterbitkan' });
+
+        const span = { from: new Date(Date.UTC(2039, 11, 1)), to: new Date(Date.UTC(2040, 1, 1)) };
+        const ids = async (filter: Parameters<Store['audit']['list']>[0]) => (await store.audit.list(filter)).map((e) => e.id);
+        // Newest first by time (e5 was added last but happened first); same time: later added first.
+        expect(await ids(span)).toEqual([e4.id, e3.id, e2.id, e1.id, e5.id]);
+        expect(await store.audit.list({ ...span, limit: 1 })).toEqual([e4]);
+        expect(await ids({ ...span, actorId: actor })).toEqual([e4.id, e3.id, e1.id, e5.id]);
+        expect(await ids({ actorId: 'other-admin' })).toEqual([e2.id]);
+        expect(await ids({ ...span, action: 'entry.publish' })).toEqual([e3.id, e1.id]);
+        expect(await ids({ ...span, target: 'ktp-baru' })).toEqual([e1.id, e5.id]);
+        expect(await ids({ target: 'ktp-baru', actorId: actor, action: 'entry.withdraw' })).toEqual([e5.id]);
+        expect(await ids({ from: day(2), to: day(3) })).toEqual([e3.id, e2.id]); // from inclusive, to exclusive
+        expect(await ids({ actorId: actor })).toEqual([e4.id, e3.id, e1.id, e5.id, now.id]); // today is older than 2039
+
+        // Pages of 2, each continuing after the last one seen.
+        expect(await ids({ ...span, limit: 2 })).toEqual([e4.id, e3.id]);
+        expect(await ids({ ...span, limit: 2, beforeId: e3.id })).toEqual([e2.id, e1.id]);
+        expect(await ids({ ...span, limit: 2, beforeId: e1.id })).toEqual([e5.id]);
+        expect(await ids({ ...span, limit: 2, beforeId: e5.id })).toEqual([]);
+        expect(await ids({ ...span, actorId: actor, limit: 2, beforeId: e3.id })).toEqual([e1.id, e5.id]);
+        // A page boundary inside a run of equal times (e2, e3 share theirs) loses and repeats nothing.
+        expect(await ids({ ...span, beforeId: e2.id })).toEqual([e1.id, e5.id]);
+        expect(await ids({ ...span, beforeId: 'no-such-event' })).toEqual([]);
+      });
+    });
+
+    describe('stats (dashboard)', () => {
+      // Asia/Makassar is UTC+8: the office's day starts at 16:00 UTC the day before.
+      const Z = (iso: string) => new Date(iso);
+      const range = { from: Z('2019-06-09T16:00:00Z'), to: Z('2019-06-12T16:00:00Z'), timeZone: 'Asia/Makassar' };
+      const utcRange = { ...range, timeZone: 'UTC' };
+      /** Runs `work` with the clock at `now` (only Date is faked): conversations take their creation time from it. */
+      const atTime = async <T>(now: Date, work: () => Promise<T>): Promise<T> => {
+        jest.useFakeTimers({
+          now,
+          doNotFake: ['hrtime', 'nextTick', 'performance', 'queueMicrotask', 'setImmediate', 'clearImmediate', 'setInterval', 'clearInterval', 'setTimeout', 'clearTimeout'],
+        });
+        try {
+          return await work();
+        } finally {
+          jest.useRealTimers();
+        }
+      };
+      const openAt = async (channel: Contact['channel'], iso: string) => {
+        const contact = await store.contacts.upsert(channel, `${engine.name}-stats-${++seq}`);
+        return atTime(Z(iso), () => store.conversations.open(contact));
+      };
+
+      test('conversations per day and channel follow the office’s days, not UTC’s', async () => {
+        await openAt('web', '2019-06-09T15:59:00Z'); // 06-09 23:59 in Makassar: before the range
+        await openAt('web', '2019-06-09T16:00:00Z'); // 06-10 00:00
+        await openAt('telegram', '2019-06-09T23:30:00Z'); // 06-10 07:30 (06-09 in UTC)
+        await openAt('telegram', '2019-06-10T00:30:00Z'); // 06-10 08:30
+        await openAt('whatsapp', '2019-06-10T17:00:00Z'); // 06-11 01:00 (06-10 in UTC)
+        await openAt('web', '2019-06-12T15:59:59.999Z'); // 06-12 23:59:59.999
+        await openAt('web', '2019-06-12T16:00:00Z'); // 06-13 00:00: the range's end is exclusive
+
+        expect(await store.stats.conversationsPerDay(range)).toEqual([
+          { day: '2019-06-10', channel: 'telegram', count: 2 },
+          { day: '2019-06-10', channel: 'web', count: 1 },
+          { day: '2019-06-11', channel: 'whatsapp', count: 1 },
+          { day: '2019-06-12', channel: 'web', count: 1 },
+        ]);
+        // The same instants counted in UTC fall on other days.
+        expect(await store.stats.conversationsPerDay(utcRange)).toEqual([
+          { day: '2019-06-09', channel: 'telegram', count: 1 },
+          { day: '2019-06-09', channel: 'web', count: 1 },
+          { day: '2019-06-10', channel: 'telegram', count: 1 },
+          { day: '2019-06-10', channel: 'whatsapp', count: 1 },
+          { day: '2019-06-12', channel: 'web', count: 1 },
+        ]);
+
+        // Any zone, DST included: Berlin moved from +1 to +2 on 2019-03-31 (a fixed offset would put the second on 03-31).
+        await openAt('web', '2019-03-30T23:30:00Z'); // 03-31 00:30 CET
+        await openAt('web', '2019-03-31T22:30:00Z'); // 04-01 00:30 CEST
+        expect(await store.stats.conversationsPerDay({ from: Z('2019-03-30T00:00:00Z'), to: Z('2019-04-02T00:00:00Z'), timeZone: 'Europe/Berlin' })).toEqual([
+          { day: '2019-03-31', channel: 'web', count: 1 },
+          { day: '2019-04-01', channel: 'web', count: 1 },
+        ]);
+        await expect(store.stats.conversationsPerDay({ ...range, timeZone: 'Mars/Olympus_Mons' })).rejects.toThrow(RangeError);
+        expect(await store.stats.conversationsPerDay({ ...range, to: range.from })).toEqual([]);
+      });
+
+      test('replies per day count each turn once (its first bot reply); answers per entry count every answer', async () => {
+        const c = await citizen('whatsapp');
+        const turn = async (iso: string, replies: Partial<NewMessage>[]) => {
+          const question = (await store.messages.add(inbound(c, 'pertanyaan', { createdAt: new Date(Z(iso).getTime() - 1000) }))).message;
+          for (const [index, reply] of replies.entries()) {
+            await store.messages.add({
+              ...inbound(c, 'jawaban'),
+              id: `${question.id}-${String(index + 1).padStart(2, '0')}`,
+              direction: 'out',
+              author: 'bot',
+              replyTo: question.id,
+              createdAt: new Date(Z(iso).getTime() + index),
+              ...reply,
+            });
+          }
+        };
+        await turn('2019-06-09T15:00:00Z', [{ kind: 'answer', entry: 'akta-kelahiran' }]); // before the range
+        await turn('2019-06-09T23:00:00Z', [{ kind: 'answer', entry: 'ktp-baru' }, { kind: 'menu' }]); // 06-10 07:00
+        await turn('2019-06-10T15:30:00Z', [{ kind: 'fallback' }]); // 06-10 23:30
+        await turn('2019-06-10T16:30:00Z', [{ kind: 'fallback' }]); // 06-11 00:30 (06-10 in UTC)
+        await turn('2019-06-11T02:00:00Z', [{ kind: 'answer', entry: 'ktp-baru' }, { kind: 'answer', entry: 'kk-baru' }]); // 06-11
+        // Bot messages outside turns (plain ids) and agents' messages are not turns.
+        await store.messages.add({ ...inbound(c, 'Status tiket berubah'), direction: 'out', author: 'bot', kind: 'status', createdAt: Z('2019-06-11T03:00:00Z') });
+        await store.messages.add({ ...inbound(c, 'Saya bantu'), direction: 'out', author: 'agent', authorId: 'agent-1', createdAt: Z('2019-06-11T04:00:00Z') });
+
+        expect(await store.stats.repliesPerDay(range)).toEqual([
+          { day: '2019-06-10', kind: 'answer', count: 1 },
+          { day: '2019-06-10', kind: 'fallback', count: 1 },
+          { day: '2019-06-11', kind: 'answer', count: 1 },
+          { day: '2019-06-11', kind: 'fallback', count: 1 },
+        ]);
+        expect(await store.stats.repliesPerDay(utcRange)).toEqual([
+          { day: '2019-06-09', kind: 'answer', count: 1 },
+          { day: '2019-06-10', kind: 'fallback', count: 2 },
+          { day: '2019-06-11', kind: 'answer', count: 1 },
+        ]);
+        expect(await store.stats.answersPerEntry(range)).toEqual([
+          { entry: 'ktp-baru', count: 2 },
+          { entry: 'kk-baru', count: 1 },
+        ]);
+      });
+
+      test('tickets created in the range by status, category and kecamatan; resolutions in the range, on time or not', async () => {
+        const c = await citizen();
+        const file = (iso: string, extra: Partial<NewTicket> = {}) => store.tickets.create(complaint(c, { createdAt: Z(iso), ...extra }));
+        const status = (t: Ticket, to: Ticket['status'], iso: string, patch: Partial<Ticket> = {}) =>
+          store.tickets.update(t.id, { status: to, ...patch }, { actor: 'agent-1', type: 'status', at: Z(iso) });
+
+        const k1 = await file('2019-06-09T17:00:00Z', { kecamatan: 'Palu Barat', dueAt: Z('2019-06-11T08:00:00Z') });
+        await status(k1, 'diproses', '2019-06-10T01:00:00Z');
+        await status(k1, 'selesai', '2019-06-11T03:00:00Z'); // before its due date
+        const k2 = await file('2019-06-10T16:30:00Z', { category: 'pungli', dueAt: Z('2019-06-10T20:00:00Z') });
+        await status(k2, 'selesai', '2019-06-11T01:00:00Z'); // late
+        // As the ticket service does: a finished ticket has no deadline any more. It was still late.
+        await store.tickets.update(k2.id, { dueAt: null }, { actor: 'system', type: 'updated', note: 'Tenggat diperbarui' });
+        const k3 = await file('2019-06-09T15:00:00Z', { kecamatan: 'Palu Barat' }); // filed before the range, resolved in it
+        await status(k3, 'selesai', '2019-06-10T05:00:00Z');
+        const k4 = await file('2019-06-12T10:00:00Z', { kecamatan: 'Tatanga' });
+        await status(k4, 'selesai', '2019-06-12T12:00:00Z'); // no due date: unknown
+        const k5 = await file('2019-06-11T05:00:00Z', { kecamatan: 'Tatanga' });
+        await status(k5, 'diproses', '2019-06-11T06:00:00Z');
+        const k6 = await file('2019-06-12T15:59:59.999Z', { category: 'infrastruktur' });
+        await status(k6, 'selesai', '2019-06-12T16:00:00Z'); // resolved at the range's (exclusive) end
+        await file('2019-06-12T16:00:00Z', { category: 'di-luar' }); // after the range
+        // Resolved, reopened with a new deadline, resolved again after it: counted once, by the last resolution.
+        const k8 = await file('2019-06-10T03:00:00Z', { kecamatan: 'Tatanga', dueAt: Z('2019-06-10T06:00:00Z') });
+        await status(k8, 'selesai', '2019-06-10T04:00:00Z');
+        await status(k8, 'diproses', '2019-06-10T05:00:00Z', { dueAt: Z('2019-06-11T09:00:00Z') });
+        await status(k8, 'selesai', '2019-06-11T10:00:00Z');
+
+        expect(await store.stats.ticketsBy(range, 'status')).toEqual([
+          { key: 'diproses', count: 1 },
+          { key: 'selesai', count: 5 },
+        ]);
+        expect(await store.stats.ticketsBy(range, 'category')).toEqual([
+          { key: 'infrastruktur', count: 1 },
+          { key: 'pelayanan', count: 4 },
+          { key: 'pungli', count: 1 },
+        ]);
+        expect(await store.stats.ticketsBy(range, 'kecamatan')).toEqual([
+          { key: '-', count: 2 },
+          { key: 'Palu Barat', count: 1 },
+          { key: 'Tatanga', count: 3 },
+        ]);
+        expect(await store.stats.resolutions(range)).toEqual([
+          { createdAt: k3.createdAt, resolvedAt: Z('2019-06-10T05:00:00Z'), withinDue: null },
+          { createdAt: k2.createdAt, resolvedAt: Z('2019-06-11T01:00:00Z'), withinDue: false },
+          { createdAt: k1.createdAt, resolvedAt: Z('2019-06-11T03:00:00Z'), withinDue: true },
+          { createdAt: k8.createdAt, resolvedAt: Z('2019-06-11T10:00:00Z'), withinDue: false },
+          { createdAt: k4.createdAt, resolvedAt: Z('2019-06-12T12:00:00Z'), withinDue: null },
+        ]);
+        expect(await store.stats.ticketsBy({ ...range, to: range.from }, 'status')).toEqual([]);
+      });
+
+      test('first responses: the first agent message at or after the handoff request, also after a hand-back', async () => {
+        const agentSays = (conversation: { contact: Contact; conversation: Conversation }, iso: string) =>
+          store.messages.add({ ...inbound(conversation, 'Halo, saya petugas'), direction: 'out', author: 'agent', authorId: 'agent-1', createdAt: Z(iso) });
+
+        const h1 = await citizen();
+        await store.conversations.update(h1.conversation.id, { state: 'waiting', handoffRequestedAt: Z('2019-06-10T02:00:00Z') });
+        await agentSays(h1, '2019-06-10T01:00:00Z'); // before the request
+        await agentSays(h1, '2019-06-10T02:10:00Z');
+        await agentSays(h1, '2019-06-10T02:05:00Z'); // stored later, written earlier: the first response
+        // Hand-back clears the request; the response still counts.
+        await store.conversations.update(h1.conversation.id, { state: 'bot', assigneeId: null, handoffRequestedAt: null });
+
+        const h2 = await citizen(); // asked, nobody answered
+        await store.conversations.update(h2.conversation.id, { state: 'waiting', handoffRequestedAt: Z('2019-06-11T09:00:00Z') });
+        await store.messages.add(inbound(h2, 'halo?', { createdAt: Z('2019-06-11T10:00:00Z') }));
+        const h3 = await citizen(); // asked before the range
+        await store.conversations.update(h3.conversation.id, { state: 'waiting', handoffRequestedAt: Z('2019-06-09T10:00:00Z') });
+        await agentSays(h3, '2019-06-10T10:00:00Z');
+        const h4 = await citizen(); // asked in the range, answered after it
+        await store.conversations.update(h4.conversation.id, { state: 'waiting', handoffRequestedAt: Z('2019-06-12T15:00:00Z') });
+        await agentSays(h4, '2019-06-13T01:00:00Z');
+
+        expect(await store.stats.firstResponses(range)).toEqual([
+          { requestedAt: Z('2019-06-10T02:00:00Z'), respondedAt: Z('2019-06-10T02:05:00Z') },
+          { requestedAt: Z('2019-06-12T15:00:00Z'), respondedAt: Z('2019-06-13T01:00:00Z') },
+        ]);
+        expect((await store.conversations.get(h1.conversation.id))!.handoffRequestedAt).toBeNull(); // the interface is unchanged
+      });
+    });
+
     test('data survives closing and reopening the store', async () => {
       const c = await citizen();
       const message = (await store.messages.add(inbound(c, 'tersimpan', { platformMessageId: 'persist-1' }))).message;
@@ -1607,6 +2052,172 @@ describe('sqlite: the inbox queries use their indexes', () => {
       expect(search).not.toMatch(/TEMP B-TREE/);
     }
     expect(messageSearchQuery(' ,; ', 50)).toBeNull();
+  });
+});
+
+describe('sqlite unanswered groups shared by several processes', () => {
+  const dir = makeTempDir('siratu-unanswered-multiproc-');
+  afterAll(() => dir.remove());
+
+  test('4 processes × 25 messages into one group: every message counted, the latest 20 kept', async () => {
+    const file = join(dir.dir, 'unanswered.db');
+    const setup = openSqliteStore({ file });
+    const group = await setup.unanswered.record({ text: 'pertama', stems: ['urus', 'surat'], at: new Date() });
+    await setup.close();
+
+    const env = { ...process.env };
+    delete env.NODE_OPTIONS;
+    const workers = Array.from({ length: 4 }, (_, index) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', 'tests/helpers/unanswered-worker.ts', file, group.id, String(index), '25'], {
+        cwd: fileURLToPath(new URL('..', import.meta.url)),
+        env,
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      child.stdin.on('error', () => {});
+      let stderr = '';
+      child.stderr.on('data', (chunk) => (stderr += chunk));
+      const lines: string[] = [];
+      let onReady: () => void;
+      const ready = new Promise<void>((resolve) => (onReady = resolve));
+      createInterface({ input: child.stdout }).on('line', (line) => (line === 'ready' ? onReady() : lines.push(line)));
+      const done = new Promise<number[]>((resolve, reject) =>
+        child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(lines.at(-1)!)) : reject(new Error(`worker ${index} exited with ${code}: ${stderr}`)))),
+      );
+      done.catch(() => onReady());
+      return { child, ready, done };
+    });
+    await Promise.all(workers.map((w) => w.ready));
+    for (const w of workers) w.child.stdin.end('go\n');
+    const reports = await Promise.all(workers.map((w) => w.done));
+
+    // Each record saw a distinct count: no two read-modify-writes overlapped.
+    expect(reports.flat().sort((a, b) => a - b)).toEqual(Array.from({ length: 100 }, (_, i) => i + 2));
+    const check = openSqliteStore({ file });
+    try {
+      const final = await check.unanswered.get(group.id);
+      expect(final!.count).toBe(101);
+      expect(final!.samples).toHaveLength(20);
+      expect(final!.samples).not.toContain('pertama');
+    } finally {
+      await check.close();
+    }
+  }, 60_000);
+});
+
+describe('sqlite: a database written before issue 5 (schema 5) is migrated', () => {
+  const dir = makeTempDir('siratu-migrate5-');
+  afterAll(() => dir.remove());
+
+  test('entries stay published; handoffs and resolved tickets written before count in the dashboard', async () => {
+    const file = join(dir.dir, 'old5.db');
+    const old = new Database(file);
+    old.function('siratu_phone_keys', (_channel: unknown, _externalId: unknown, _phone: unknown) => null);
+    for (const migration of MIGRATIONS.slice(0, 5)) old.exec(migration);
+    old.pragma('user_version = 5');
+    old.prepare("INSERT INTO entry_versions (entry_id, version, entry, published_by, at) VALUES ('ktp-baru', 1, ?, 'seed', 1000)").run(
+      JSON.stringify(entry('ktp-baru', 'KTP-el baru')),
+    );
+    old.prepare("INSERT INTO contacts (id, channel, external_id, created_at, last_seen_at) VALUES ('C1', 'web', 's1', 1000, 1000)").run();
+    const requested = Date.parse('2019-06-10T02:00:00.000Z');
+    old.prepare(
+      `INSERT INTO conversations (id, contact_id, channel, external_id, state, memory, created_at, updated_at, last_message_at, version, handoff_requested_at)
+       VALUES ('V1', 'C1', 'web', 's1', 'agent', '{}', 1000, 1000, 1000, 1, ?)`,
+    ).run(requested);
+    old.prepare(
+      "INSERT INTO messages (id, conversation_id, contact_id, channel, direction, author, text, created_at) VALUES ('M1', 'V1', 'C1', 'web', 'out', 'agent', 'halo', ?)",
+    ).run(requested + 60_000);
+    const events = [
+      { at: '2019-06-09T17:00:00.000Z', actor: 'citizen', type: 'created' },
+      { at: '2019-06-10T01:00:00.000Z', actor: 'a', type: 'status', from: 'baru', to: 'selesai' },
+      { at: '2019-06-10T02:00:00.000Z', actor: 'a', type: 'status', from: 'selesai', to: 'diproses' },
+      { at: '2019-06-11T03:04:05.678Z', actor: 'a', type: 'status', from: 'diproses', to: 'selesai' },
+    ];
+    const ticket = old.prepare(
+      `INSERT INTO tickets (id, number, year, seq, contact_id, conversation_id, channel, category, description, attachments, status, priority, events, created_at, updated_at, due_at)
+       VALUES (?, ?, 2019, ?, 'C1', 'V1', 'web', 'pelayanan', 'antre', '[]', ?, 'normal', ?, ?, ?, ?)`,
+    );
+    ticket.run('T1', 'ADU-2019-000001', 1, 'selesai', JSON.stringify(events), Date.parse('2019-06-09T17:00:00.000Z'), 1000, Date.parse('2019-06-12T00:00:00.000Z'));
+    ticket.run('T2', 'ADU-2019-000002', 2, 'baru', JSON.stringify(events.slice(0, 1)), Date.parse('2019-06-10T17:00:00.000Z'), 1000, null);
+    old.close();
+
+    const store = openSqliteStore({ file });
+    try {
+      const range = { from: new Date('2019-06-09T16:00:00.000Z'), to: new Date('2019-06-12T16:00:00.000Z'), timeZone: 'Asia/Makassar' };
+      expect((await store.knowledge.published()).map((e) => e.id)).toEqual(['ktp-baru']);
+      expect((await store.knowledge.get('ktp-baru'))!.withdrawn).toBeUndefined();
+      expect(await store.stats.firstResponses(range)).toEqual([{ requestedAt: new Date(requested), respondedAt: new Date(requested + 60_000) }]);
+      expect(await store.stats.resolutions(range)).toEqual([
+        { createdAt: new Date('2019-06-09T17:00:00.000Z'), resolvedAt: new Date('2019-06-11T03:04:05.678Z'), withinDue: true },
+      ]);
+      expect(await store.stats.ticketsBy(range, 'status')).toEqual([{ key: 'baru', count: 1 }, { key: 'selesai', count: 1 }]);
+      // And what is new works on the old data.
+      expect(await store.knowledge.withdraw('ktp-baru', 'admin')).toBe(true);
+      expect(await store.knowledge.published()).toEqual([]);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe('sqlite: the issue 5 queries use their indexes', () => {
+  const dir = makeTempDir('siratu-plans5-');
+  let db: Database.Database;
+  beforeAll(async () => {
+    const file = join(dir.dir, 'plans.db');
+    await openSqliteStore({ file }).close();
+    db = new Database(file, { readonly: true });
+    db.function('siratu_day', (_at: unknown, _zone: unknown) => ''); // as the store registers it
+  });
+  afterAll(() => {
+    db.close();
+    dir.remove();
+  });
+  const plan = (text: string, params: unknown[]) =>
+    (db.prepare(`EXPLAIN QUERY PLAN ${text}`).all(...params) as { detail: string }[]).map((row) => row.detail).join('\n');
+
+  test('dashboard numbers read their range from an index (covering where it can be), never the whole table', () => {
+    const perDay = (text: string) => plan(text, ['Asia/Makassar', 0, 1]);
+    const inRange = (text: string) => plan(text, [0, 1]);
+    expect(perDay(STATS_SQL.conversationsPerDay)).toMatch(/SEARCH conversations USING COVERING INDEX conversations_created \(created_at>\? AND created_at<\?\)/);
+    expect(perDay(STATS_SQL.repliesPerDay)).toMatch(/SEARCH messages USING INDEX messages_turns \(created_at>\? AND created_at<\?\)/);
+    expect(inRange(STATS_SQL.answersPerEntry)).toMatch(/SEARCH messages USING INDEX messages_answers \(created_at>\? AND created_at<\?\)/);
+    for (const text of Object.values(STATS_SQL.ticketsBy)) expect(inRange(text)).toMatch(/SEARCH tickets USING COVERING INDEX tickets_created \(created_at>\? AND created_at<\?\)/);
+    const first = inRange(STATS_SQL.firstResponses);
+    expect(first).toMatch(/SEARCH c USING INDEX conversations_handoff \(last_handoff_at>\? AND last_handoff_at<\?\)/);
+    expect(first).toMatch(/SEARCH m USING COVERING INDEX messages_agent \(conversation_id=\? AND created_at>\?\)/);
+    expect(inRange(STATS_SQL.resolutions)).toMatch(/SEARCH tickets USING INDEX tickets_resolved \(resolved_at>\? AND resolved_at<\?\)/);
+    const all = [STATS_SQL.conversationsPerDay, STATS_SQL.repliesPerDay].map(perDay).concat(
+      [STATS_SQL.answersPerEntry, ...Object.values(STATS_SQL.ticketsBy), STATS_SQL.firstResponses, STATS_SQL.resolutions].map(inRange),
+    );
+    for (const text of all) expect(text).not.toMatch(/^SCAN/m);
+  });
+
+  test('the audit log reads newest first from the index of its filter, pages included, without sorting', () => {
+    const audit = (filter: Parameters<Store['audit']['list']>[0]) => {
+      const query = auditListQuery(filter);
+      return plan(query.text, query.params);
+    };
+    expect(audit({ limit: 50 })).toMatch(/SCAN audit_events USING INDEX audit_at/);
+    expect(audit({ from: new Date(0), to: new Date(), beforeId: 'x' })).toMatch(/SEARCH audit_events USING INDEX audit_at \(at>\? AND at<\?\)/);
+    expect(audit({ actorId: 'a', beforeId: 'x' })).toMatch(/SEARCH audit_events USING INDEX audit_actor \(actor_id=\? AND at<\?\)/);
+    expect(audit({ action: 'entry.publish' })).toMatch(/audit_action \(action=\?\)/);
+    expect(audit({ target: 'ktp-baru', from: new Date(0) })).toMatch(/audit_target \(target=\? AND at>\?\)/);
+    for (const filter of [{}, { actorId: 'a' }, { action: 'x', beforeId: 'y' }, { target: 't' }]) expect(audit(filter)).not.toMatch(/TEMP B-TREE/);
+  });
+
+  test('drafts by status, entry and author, and the open unanswered groups, come from their indexes in order', () => {
+    const cases: [Parameters<Store['drafts']['list']>[0], string][] = [
+      [{ status: ['submitted'] }, 'drafts_status'],
+      [{ entryId: 'e' }, 'drafts_entry'],
+      [{ authorId: 'a' }, 'drafts_author'],
+    ];
+    for (const [filter, index] of cases) {
+      const query = draftListQuery(filter);
+      expect(plan(query.text, query.params)).toMatch(new RegExp(`USING INDEX ${index}`));
+    }
+    const open = plan(UNANSWERED_SQL.open, [20]);
+    expect(open).toMatch(/SCAN unanswered_groups USING INDEX unanswered_open/);
+    expect(open).not.toMatch(/TEMP B-TREE/);
   });
 });
 

@@ -5,9 +5,34 @@
  */
 import { afterAll, describe, expect, test } from '@jest/globals';
 import mongoose from 'mongoose';
-import { buildCannedResponse, buildConversation, buildJob, buildMessage, buildNote, buildRating, buildTicket, buildUser, newId } from '../bot/store/ids.js';
-import { buildModels, contactPhoneFilter, conversationListFilter, fromDoc, messageSearchFilter, schemas, ticketListFilter } from '../bot/store/mongo.js';
-import type { Contact, Conversation, Message, Ticket } from '../bot/store/types.js';
+import {
+  buildAuditEvent,
+  buildCannedResponse,
+  buildConversation,
+  buildDraft,
+  buildJob,
+  buildMessage,
+  buildNote,
+  buildRating,
+  buildTicket,
+  buildUnansweredGroup,
+  buildUser,
+  newId,
+} from '../bot/store/ids.js';
+import {
+  auditListFilter,
+  buildModels,
+  contactPhoneFilter,
+  conversationListFilter,
+  draftListFilter,
+  fromDoc,
+  messageSearchFilter,
+  schemas,
+  statsPipelines,
+  ticketListFilter,
+} from '../bot/store/mongo.js';
+import type { AuditEvent, Contact, Conversation, Draft, Message, Ticket, UnansweredGroup } from '../bot/store/types.js';
+import type { Entry } from '../knowledge/schema.js';
 
 const connection = mongoose.createConnection();
 const models = buildModels(connection);
@@ -78,6 +103,9 @@ describe('mongo schemas: the indexes behind the contract', () => {
       CannedResponse: 'canned_responses',
       ReadMarker: 'read_markers',
       Rating: 'ratings',
+      Draft: 'drafts',
+      UnansweredGroup: 'unanswered_groups',
+      AuditEvent: 'audit_events',
     });
   });
 
@@ -247,5 +275,131 @@ describe('mongo documents → interface objects', () => {
 
     const withKeys = fromDoc<Contact>(new models.Contact({ ...asDoc(contact), phoneKeys: ['6281234567890'] }).toObject());
     expect(withKeys).toEqual(contact); // the search keys stay inside the engine
+  });
+});
+
+const sampleEntry = { id: 'ktp-hilang', title: 'KTP-el hilang', document: 'ktp', situations: ['hilang'], summary: 'Penggantian KTP-el yang hilang.', requirements: ['Surat kehilangan'], steps: ['Datang'], where: 'Kantor', cost: 'Gratis', processingTime: '1 hari', legalBasis: ['Perpres 96/2018'], specialCases: [], phrases: [], related: [], lastReviewed: '2026-01-15', reviewIntervalDays: 180 } satisfies Entry;
+
+describe('mongo schemas: the knowledge-base editor, the unanswered loop, the audit log and the dashboard (issue 5) are indexed', () => {
+  test('drafts by status (the review queue), entry and author, newest first', () => {
+    expect(index(schemas.draft, { status: 1, _id: -1 })).toBeDefined();
+    expect(index(schemas.draft, { entryId: 1, _id: -1 })).toBeDefined();
+    expect(index(schemas.draft, { authorId: 1, _id: -1 })).toBeDefined();
+    expect(draftListFilter({ status: ['submitted'], entryId: 'ktp-hilang', authorId: undefined, limit: 5 })).toEqual({ entryId: 'ktp-hilang', status: { $in: ['submitted'] } });
+    expect(draftListFilter({})).toEqual({});
+  });
+
+  test('the open unanswered groups in index order: most often, then most recently seen', () => {
+    expect(index(schemas.unansweredGroup, { status: 1, count: -1, lastSeen: -1, _id: 1 })).toBeDefined();
+  });
+
+  test('the audit log newest first, unfiltered or by actor, action or target; keyset paging continues in the same order', () => {
+    expect(index(schemas.auditEvent, { at: -1, _id: -1 })).toBeDefined();
+    expect(index(schemas.auditEvent, { actorId: 1, at: -1, _id: -1 })).toBeDefined();
+    expect(index(schemas.auditEvent, { action: 1, at: -1, _id: -1 })).toBeDefined();
+    expect(index(schemas.auditEvent, { target: 1, at: -1, _id: -1 })).toBeDefined();
+    const from = new Date('2040-01-01T00:00:00.000Z');
+    const before = { _id: '01J0000000000000000000000B', at: new Date('2040-01-02T00:00:00.000Z') };
+    expect(auditListFilter({ actorId: 'a', from, limit: 10 }, before)).toEqual({
+      actorId: 'a',
+      at: { $gte: from },
+      $or: [{ at: { $lt: before.at } }, { at: before.at, _id: { $lt: before._id } }],
+    });
+    expect(auditListFilter({ action: 'entry.publish', target: 'ktp-baru', to: from })).toEqual({ action: 'entry.publish', target: 'ktp-baru', at: { $lt: from } });
+    expect(auditListFilter({})).toEqual({});
+  });
+
+  test('dashboard ranges start on indexed dates: conversations, bot and agent messages, tickets created and resolved', () => {
+    expect(index(schemas.conversation, { createdAt: 1, channel: 1 })).toBeDefined();
+    expect(index(schemas.conversation, { lastHandoffAt: 1 })).toBeDefined();
+    expect(index(schemas.message, { author: 1, createdAt: 1 })).toBeDefined();
+    expect(index(schemas.message, { conversationId: 1, author: 1, createdAt: 1 })).toBeDefined();
+    expect(index(schemas.ticket, { createdAt: 1 })).toBeDefined();
+    expect(index(schemas.ticket, { resolvedAt: 1 })).toEqual({ partialFilterExpression: { resolvedAt: { $exists: true } } });
+    expect(index(schemas.entryVersion, { entryId: 1, version: -1 })).toMatchObject({ unique: true }); // published(): latest per entry, withdrawn or not
+  });
+});
+
+describe('mongo dashboard pipelines', () => {
+  const range = { from: new Date('2019-06-09T16:00:00.000Z'), to: new Date('2019-06-12T16:00:00.000Z'), timeZone: 'Asia/Makassar' };
+  const within = { $gte: range.from, $lt: range.to };
+  const day = (field: string) => ({ $dateToString: { format: '%Y-%m-%d', date: field, timezone: 'Asia/Makassar' } });
+
+  test('per day: a range match first (an index), days in the office zone, ordered by day then key', () => {
+    expect(statsPipelines.conversationsPerDay(range)).toEqual([
+      { $match: { createdAt: within } },
+      { $group: { _id: { day: day('$createdAt'), channel: '$channel' }, count: { $sum: 1 } } },
+      { $project: { _id: 0, day: '$_id.day', channel: '$_id.channel', count: 1 } },
+      { $sort: { day: 1, channel: 1 } },
+    ]);
+    const replies = statsPipelines.repliesPerDay(range);
+    expect(replies[0]).toEqual({ $match: { author: 'bot', createdAt: within, _id: { $regex: '-01$' }, kind: { $type: 'string' } } });
+    expect(replies[1]).toEqual({ $group: { _id: { day: day('$createdAt'), kind: '$kind' }, count: { $sum: 1 } } });
+    expect(replies.at(-1)).toEqual({ $sort: { day: 1, kind: 1 } });
+    // The first-reply test matches reply ids as the dispatcher makes them, and nothing else.
+    const firstReply = new RegExp(replies[0]!.$match!._id.$regex);
+    expect(['01J8X0AAAAAAAAAAAAAAAAAAAA-01'].every((id) => firstReply.test(id))).toBe(true);
+    expect(['01J8X0AAAAAAAAAAAAAAAAAAAA-02', '01J8X0AAAAAAAAAAAAAAAAAA01', '01J8X0AAAAAAAAAAAAAAAAAAAA-011'].some((id) => firstReply.test(id))).toBe(false);
+  });
+
+  test('answers per entry, most often first; tickets by field ("-" for no kecamatan), by key', () => {
+    expect(statsPipelines.answersPerEntry(range)[0]).toEqual({ $match: { author: 'bot', createdAt: within, kind: 'answer', entry: { $type: 'string' } } });
+    expect(statsPipelines.answersPerEntry(range).at(-1)).toEqual({ $sort: { count: -1, entry: 1 } });
+    expect(statsPipelines.ticketsBy(range, 'kecamatan').slice(0, 2)).toEqual([
+      { $match: { createdAt: within } },
+      { $group: { _id: { $ifNull: ['$kecamatan', '-'] }, count: { $sum: 1 } } },
+    ]);
+    expect(statsPipelines.ticketsBy(range, 'category')[1]).toEqual({ $group: { _id: '$category', count: { $sum: 1 } } });
+    expect(statsPipelines.ticketsBy(range, 'status').at(-1)).toEqual({ $sort: { key: 1 } });
+  });
+
+  test('first responses: handoffs in range, each joined to its earliest agent message at or after the request', () => {
+    const pipeline = statsPipelines.firstResponses(range, 'messages');
+    expect(pipeline[0]).toEqual({ $match: { lastHandoffAt: within } });
+    const lookup = (pipeline[1] as { $lookup: { from: string; let: object; pipeline: object[] } }).$lookup;
+    expect(lookup.from).toBe('messages');
+    expect(lookup.let).toEqual({ conversationId: '$_id', requestedAt: '$lastHandoffAt' });
+    expect(lookup.pipeline.slice(1, 3)).toEqual([{ $sort: { createdAt: 1 } }, { $limit: 1 }]);
+    expect(pipeline.at(-1)).toEqual({ $project: { _id: 0, requestedAt: '$lastHandoffAt', respondedAt: '$response.createdAt' } });
+  });
+});
+
+describe('mongo schemas: issue 5 records', () => {
+  test('drafts, unanswered groups and audit events the store builds are valid; statuses are checked', async () => {
+    const draftRecord = buildDraft({ entryId: 'ktp-hilang', baseVersion: null, entry: sampleEntry, authorId: 'editor' });
+    const draft = asDoc(draftRecord);
+    await expect(new models.Draft(draft).validate()).resolves.toBeUndefined();
+    await expect(new models.Draft({ ...draft, status: 'published' }).validate()).rejects.toThrow(/status/);
+    expect(fromDoc<Draft>(new models.Draft(draft).toObject())).toEqual(draftRecord);
+
+    const groupRecord = buildUnansweredGroup({ text: 'urus surat pindah', stems: ['urus', 'surat', 'pindah'], at: new Date() });
+    const group = asDoc(groupRecord);
+    await expect(new models.UnansweredGroup(group).validate()).resolves.toBeUndefined();
+    await expect(new models.UnansweredGroup({ ...group, status: 'done' }).validate()).rejects.toThrow(/status/);
+    const resolution = { type: 'phrases', entryId: 'pindah-datang', by: 'admin', at: new Date() };
+    await expect(new models.UnansweredGroup({ ...group, status: 'resolved', resolution }).validate()).resolves.toBeUndefined();
+    await expect(new models.UnansweredGroup({ ...group, status: 'resolved', resolution: { ...resolution, type: 'merged' } }).validate()).rejects.toThrow(/type/);
+    expect(fromDoc<UnansweredGroup>(new models.UnansweredGroup(group).toObject())).toEqual(groupRecord);
+    expect(Object.keys(new models.UnansweredGroup(group).toObject())).not.toContain('resolution');
+
+    const eventRecord = buildAuditEvent({ actorId: 'admin', action: 'entry.publish', target: 'ktp-hilang', summary: 'Versi 2' });
+    const event = asDoc(eventRecord);
+    await expect(new models.AuditEvent(event).validate()).resolves.toBeUndefined();
+    await expect(new models.AuditEvent({ ...event, summary: '' }).validate()).resolves.toBeUndefined();
+    const { actorId: _actorId, ...withoutActor } = event;
+    await expect(new models.AuditEvent(withoutActor).validate()).rejects.toThrow(/actorId/);
+    expect(fromDoc<AuditEvent>(new models.AuditEvent(event).toObject())).toEqual(eventRecord);
+
+    const withdrawn = { entryId: 'ktp-hilang', version: 2, entry: sampleEntry, by: 'admin', withdrawn: true, at: new Date() };
+    expect(new models.EntryVersion(withdrawn).toObject()).toMatchObject({ withdrawn: true });
+    await expect(new models.EntryVersion(withdrawn).validate()).resolves.toBeUndefined();
+  });
+
+  test('the engine’s bookkeeping (latest handoff, resolution time and deadline) never leaks into interface objects', () => {
+    const ticket = ticketRecord();
+    const stored = new models.Ticket({ ...asDoc(ticket), resolvedAt: new Date(), resolvedDueAt: null }).toObject();
+    expect(fromDoc<Ticket>(stored)).toEqual(ticket);
+    const conversation = buildConversation(contact);
+    expect(fromDoc<Conversation>(new models.Conversation({ ...asDoc(conversation), lastHandoffAt: new Date() }).toObject())).toEqual(conversation);
   });
 });

@@ -156,6 +156,21 @@ describe('status changes', () => {
   });
 });
 
+describe('agents\' files', () => {
+  it('a photo an agent attaches is sent as a Telegram photo, then the text', async () => {
+    await desk.handle(tg.text(ani, 'halo'));
+    const contact = await desk.store.contacts.upsert('telegram', String(ani.chatId));
+    const conversation = await desk.store.conversations.open(contact);
+    const bytes = Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex');
+    const key = await desk.store.files.put(bytes, { fileName: 'contoh-formulir.png', mimeType: 'image/png' });
+    await desk.dispatcher.post(conversation.id, { author: 'agent', authorId: 'u-1', text: 'Ini contoh formulirnya.', attachments: [{ kind: 'image', key, fileName: 'contoh-formulir.png', mimeType: 'image/png', size: bytes.length }] });
+    await desk.flush();
+    const last = desk.calls.filter((call) => call.method === 'sendPhoto' || call.method === 'sendMessage').slice(-2);
+    expect(last.map((call) => call.method)).toEqual(['sendPhoto', 'sendMessage']);
+    expect(String(last[1]!.payload.text)).toBe('Ini contoh formulirnya.');
+  });
+});
+
 describe('complaints with photos and documents', () => {
   it('a photo sent during the intake is stored and joins the ticket; the ticket is filed with buttons only', async () => {
     await desk.handle(tg.text(ani, 'saya mau buat pengaduan'));

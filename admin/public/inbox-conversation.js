@@ -64,7 +64,7 @@
           img.alt = a.name;
           link.appendChild(img);
         } else {
-          link.textContent = '📄 ' + a.name + (a.size ? ' (' + a.size + ')' : '');
+          link.textContent = a.name + (a.size ? ' (' + a.size + ')' : '');
         }
         files.appendChild(link);
       });
@@ -93,7 +93,7 @@
     var stick = nearBottom();
     messages.forEach(function (m) {
       var node = messageNode(m);
-      var existing = log.querySelector('[data-id="' + m.id + '"]');
+      var existing = log.querySelector('[data-id="' + CSS.escape(m.id) + '"]');
       if (existing) existing.replaceWith(node);
       else {
         var later = Array.prototype.find.call(log.children, function (child) {
@@ -184,8 +184,34 @@
     window.location.reload();
   });
   toBottom();
+  // Photos load after the page: a history read at its end stays at its end.
+  var pinned = true;
+  log.addEventListener('scroll', function () {
+    pinned = nearBottom();
+  });
+  log.addEventListener(
+    'load',
+    function () {
+      if (pinned) toBottom();
+    },
+    true,
+  );
+  // A confirmation ("Balasan terkirim") has done its job after a few seconds; the chat needs the room.
+  var done = root.querySelector('.conv-main > .flash-ok');
+  if (done) {
+    window.setTimeout(function () {
+      done.hidden = true;
+    }, 8000);
+  }
 
   if (!composer || !input) return;
+
+  // The reply box grows with what is typed (up to 40% of the screen, see inbox.css).
+  function grow() {
+    input.style.height = 'auto';
+    input.style.height = input.scrollHeight + 2 + 'px';
+  }
+  input.addEventListener('input', grow);
 
   // ---- attachments ------------------------------------------------------------------------------
 
@@ -218,7 +244,7 @@
       clearFile();
       return showError('Kirim foto (JPG, PNG, WebP, GIF) atau dokumen PDF.');
     }
-    chosenName.textContent = '📎 ' + file.name;
+    chosenName.textContent = file.name;
     chosen.hidden = false;
   });
   root.querySelector('[data-file-clear]').addEventListener('click', clearFile);
@@ -248,6 +274,7 @@
       .then(
         function (data) {
           input.value = '';
+          grow();
           clearFile();
           append([data.message], false);
           applyState(data.conversation);
@@ -336,6 +363,7 @@
     });
     pop.replaceChildren();
     var head = el('div', 'canned-pop-head', 'Jawaban cepat' + (query ? ' untuk “/' + query + '”' : '') + ' · ↑↓ pilih · Enter sisipkan · Esc tutup');
+    head.setAttribute('role', 'presentation');
     pop.appendChild(head);
     if (!matches.length) {
       var none = el('div', 'canned-none', responses.length ? 'Tidak ada yang cocok.' : 'Belum ada jawaban cepat.');
@@ -373,6 +401,7 @@
     input.value = value.slice(0, token.start) + r.text + value.slice(token.end);
     var caret = token.start + r.text.length;
     input.setSelectionRange(caret, caret);
+    grow();
     close();
     input.focus();
   }

@@ -32,6 +32,12 @@
     var time = el('time', 'conv-time', row.time);
     time.title = row.timeTitle;
     top.appendChild(time);
+    if (row.unread) {
+      var unread = el('span', 'unread', row.unread);
+      unread.title = row.unread + ' pesan belum dibaca';
+      unread.appendChild(el('span', 'sr-only', ' pesan belum dibaca'));
+      top.appendChild(unread);
+    }
     body.appendChild(top);
     var preview = el('span', 'conv-preview');
     if (row.previewWho) {
@@ -50,12 +56,6 @@
     });
     body.appendChild(meta);
     link.appendChild(body);
-    if (row.unread) {
-      var unread = el('span', 'unread', row.unread);
-      unread.title = row.unread + ' pesan belum dibaca';
-      unread.appendChild(el('span', 'sr-only', ' pesan belum dibaca'));
-      link.appendChild(unread);
-    }
     item.appendChild(link);
     return item;
   }
@@ -69,7 +69,13 @@
     data.rows.forEach(function (row) {
       fragment.appendChild(rowNode(row, !before[row.id]));
     });
+    // Keyboard users keep their place when the list is rebuilt under them.
+    var focused = document.activeElement && list.contains(document.activeElement) ? document.activeElement.closest('[data-id]').getAttribute('data-id') : null;
     list.replaceChildren(fragment);
+    if (focused) {
+      var target = list.querySelector('[data-id="' + CSS.escape(focused) + '"] a');
+      if (target) target.focus();
+    }
     empty.hidden = data.rows.length > 0;
     Object.keys(data.counts).forEach(function (view) {
       var badge = root.querySelector('[data-count="' + view + '"]');
@@ -81,16 +87,20 @@
     document.title = (attention ? '(' + attention + ') ' : '') + baseTitle;
   }
 
-  // At most one refresh in flight, and at most one more queued behind it: a burst of events costs two requests.
+  // At most one refresh in flight and one queued behind it, and at most one a second: a burst of events
+  // costs two requests, and a busy office does not turn every open inbox into a stream of requests.
   var busy = false;
   var again = false;
   var timer = null;
+  var lastRun = 0;
+  var MIN_GAP = 1000;
   function refresh() {
     if (busy) {
       again = true;
       return;
     }
     busy = true;
+    lastRun = Date.now();
     S.request(listUrl, { loginUrl: loginUrl })
       .then(render, function () {})
       .then(function () {
@@ -102,12 +112,24 @@
       });
   }
   function schedule() {
-    window.clearTimeout(timer);
-    timer = window.setTimeout(refresh, 250);
+    if (timer) return;
+    var wait = Math.max(250, MIN_GAP - (Date.now() - lastRun));
+    timer = window.setTimeout(function () {
+      timer = null;
+      refresh();
+    }, wait);
+  }
+
+  /** The bot answering someone who is not on this list changes neither the list nor the unread counts. */
+  function relevant(event) {
+    if (event.type !== 'message' || event.author === 'citizen') return true;
+    return Boolean(list.querySelector('[data-id="' + CSS.escape(event.conversationId) + '"]'));
   }
 
   S.live(root.getAttribute('data-events-url'), { meUrl: root.getAttribute('data-me-url'), loginUrl: loginUrl }, {
-    event: schedule,
+    event: function (event) {
+      if (relevant(event)) schedule();
+    },
     resync: schedule,
     status: S.statusLine(root),
   });

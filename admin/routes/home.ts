@@ -15,6 +15,7 @@ export function homeRoutes(router: Router, ctx: AdminContext): void {
   router.get('/', access.requireRole('agent'), async (_req, res) => {
     const { user } = authOf(res)!;
     const links = [
+      { href: `${base}/inbox`, title: 'Kotak masuk', text: 'Percakapan warga yang menunggu petugas, dan tiket pengaduan.', minimum: 'agent' as const },
       { href: `${base}/account`, title: 'Akun saya', text: 'Ganti kata sandi dan atur verifikasi dua langkah.', minimum: 'agent' as const },
       { href: `${base}/deliveries`, title: 'Pengiriman gagal', text: 'Pesan bot atau petugas yang tidak sampai ke warga.', minimum: 'supervisor' as const },
       { href: `${base}/whatsapp`, title: 'WhatsApp', text: 'Tautkan nomor WhatsApp kantor dan lihat status koneksinya.', minimum: 'admin' as const },
@@ -32,6 +33,6 @@ export function homeRoutes(router: Router, ctx: AdminContext): void {
       if (status.state === 'qr') alerts.push({ text: 'WhatsApp kantor belum tertaut: buka halaman WhatsApp dan pindai kode QR dengan HP kantor.', href: `${base}/whatsapp`, action: 'Buka' });
       else if (status.tone === 'bad') alerts.push({ text: `WhatsApp: ${status.label}. ${status.hint}`, href: `${base}/whatsapp`, action: 'Buka' });
     }
-    render.page(res, 'home', { title: 'Beranda', nav: 'home', links, alerts, inboxNote: true });
+    render.page(res, 'home', { title: 'Beranda', nav: 'home', links, alerts });
   });
 }

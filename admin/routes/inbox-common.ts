@@ -1,12 +1,10 @@
 /**
- * What the inbox routes share: their dependencies, who the viewer is, the
- * confidential-report rule at conversation level, and one way to answer
+ * What the inbox routes share: their dependencies, who the viewer is, and one way to answer
  * errors (JSON for the page scripts, a page or a notice for forms).
  */
 import type { Request, Response } from 'express';
-import { complaintCategory } from '../../bot/complaints.js';
 import type { Dispatcher } from '../../bot/dispatcher.js';
-import { atLeast, HelpdeskError, type Helpdesk } from '../../bot/helpdesk.js';
+import { HelpdeskError, type Helpdesk } from '../../bot/helpdesk.js';
 import type { Conversation, Store, User } from '../../bot/store/types.js';
 import { authOf, wantsJson } from '../access.js';
 import { officeTimeZone, type AdminContext } from '../context.js';
@@ -39,20 +37,9 @@ export async function viewerBasics(store: Store, user: User) {
  * chat where a citizen made one tells the same story as the ticket: an
  * agent may open such a conversation only when a supervisor gave it to them.
  */
-export async function restrictedFor(store: Store, user: User, conversation: Conversation): Promise<boolean> {
-  if (atLeast(user, 'supervisor') || conversation.assigneeId === user.id) return false;
-  const tickets = await store.tickets.list({ conversationId: conversation.id, limit: 50 });
-  return tickets.some((ticket) => complaintCategory(ticket.category)?.confidential);
-}
-
-export const CONFIDENTIAL_TEXT = 'Percakapan ini berisi laporan rahasia (pungli/calo). Hanya supervisor yang dapat membukanya.';
-
 /** The conversation, if this user may open it; throws HelpdeskError (404/403) otherwise. */
-export async function openable(ctx: InboxContext, user: User, conversationId: string): Promise<Conversation> {
-  const conversation = await ctx.store.conversations.get(conversationId);
-  if (!conversation) throw new HelpdeskError('Percakapan tidak ditemukan.', 404);
-  if (await restrictedFor(ctx.store, user, conversation)) throw new HelpdeskError(CONFIDENTIAL_TEXT, 403);
-  return conversation;
+export function openable(ctx: InboxContext, user: User, conversationId: string): Promise<Conversation> {
+  return ctx.helpdesk.visible(conversationId, user);
 }
 
 const CODES: Record<number, string> = { 400: 'invalid', 403: 'forbidden', 404: 'not_found', 409: 'conflict', 413: 'too_large' };

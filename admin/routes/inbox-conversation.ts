@@ -6,7 +6,7 @@
  *   GET  /api/inbox/c/:id?after=ID     state, allowed actions and messages after ID (live refresh)
  *   GET  /inbox/c/:id/files/:key       an attachment of this conversation or of its visible tickets
  *   POST /inbox/c/:id/claim            take it; 409 "diambil petugas lain" when someone was faster
- *   POST /inbox/c/:id/reply            text (JSON or form) or multipart with one file (web chat only)
+ *   POST /inbox/c/:id/reply            text (JSON or form) or multipart with one file
  *   POST /inbox/c/:id/handback         back to the bot (which greets with the menu)
  *   POST /inbox/c/:id/close            end it; the citizen is asked for a 1–5 rating
  *   POST /inbox/c/:id/assign           supervisors: give it to an agent
@@ -66,7 +66,7 @@ export function permissions(conversation: Conversation, user: User): Permissions
     close: mayAct,
     assign: boss && open,
     // Telegram and WhatsApp deliveries carry text only (bot/outbox): a file would silently not arrive.
-    attach: mayAct && conversation.channel === 'web',
+    attach: mayAct,
   };
 }
 

@@ -21,7 +21,7 @@ import { TICKET_STATUSES, type Ticket, type TicketPatch, type TicketStatus, type
 import type { OfficeProfile } from '../../knowledge/schema.js';
 import { wantsJson } from '../access.js';
 import { field } from '../context.js';
-import { guarded, type InboxContext, openable, restrictedFor, sendFailure, userOf, viewerBasics } from './inbox-common.js';
+import { guarded, type InboxContext, openable, sendFailure, userOf, viewerBasics } from './inbox-common.js';
 import { PRIORITIES, ticketView } from './inbox-view.js';
 
 export function ticketRoutes(router: Router, ctx: InboxContext): void {
@@ -47,7 +47,7 @@ export function ticketRoutes(router: Router, ctx: InboxContext): void {
       return void res.json({ ok: true, ticket: view });
     }
     const conversation = await store.conversations.get(ticket.conversationId);
-    if (!helpdesk.mayView(user, ticket) || !conversation || (await restrictedFor(store, user, conversation))) {
+    if (!helpdesk.mayView(user, ticket) || !conversation || !(await helpdesk.mayViewConversation(user, conversation))) {
       return void res.redirect(303, `${base}/inbox?view=open&pesan=${notice}`);
     }
     res.redirect(303, `${base}/inbox/c/${ticket.conversationId}?pesan=${notice}#t-${ticket.id}`);

@@ -8,8 +8,9 @@
  * them masked, in the contact card, in the list preview and in every
  * message. Text stays text: templates escape it, the page scripts put it
  * in the DOM with textContent. `segments` only splits out *bold* and
- * _italic_ runs (the engine's WhatsApp-style markup) so both can show
- * them without ever treating text as HTML.
+ * _italic_ runs (the WhatsApp-style markup the bot and agents write) so
+ * both can show them without ever treating text as HTML; what a citizen
+ * typed is shown exactly as typed.
  */
 import { complaintCategory, TICKET_CATEGORIES } from '../../bot/complaints.js';
 import type { ConversationDetail, ConversationSummary } from '../../bot/helpdesk.js';
@@ -63,7 +64,7 @@ export interface Segment {
 /** Splits *bold* and _italic_ runs out of a line-preserving text; everything else is plain. */
 export function segments(text: string): Segment[] {
   const out: Segment[] = [];
-  const pattern = /\*([^*\n]+)\*|(?<![\p{L}\p{N}])_([^_\n]+)_(?![\p{L}\p{N}])/gu;
+  const pattern = /(?<![\p{L}\p{N}*])\*([^*\s](?:[^*\n]*[^*\s])?)\*(?![\p{L}\p{N}*])|(?<![\p{L}\p{N}_])_([^_\s](?:[^_\n]*[^_\s])?)_(?![\p{L}\p{N}_])/gu;
   let last = 0;
   for (const match of text.matchAll(pattern)) {
     if (match.index > last) out.push({ text: text.slice(last, match.index) });
@@ -82,19 +83,20 @@ const masked = (text: string, reveal: boolean) => (reveal ? text : maskPersonalD
  * `max` characters. Masking comes after removing the markup (masks are
  * made of asterisks) and before cutting (half a NIK is still personal data).
  */
-export function previewText(text: string, reveal: boolean, max = 140): string {
-  const flat = segments(text)
-    .map((segment) => segment.text)
-    .join('')
+export function previewText(text: string, reveal: boolean, max = 140, markup = true): string {
+  const flat = (markup ? segments(text).map((segment) => segment.text).join('') : text)
     .replace(/\s+/gu, ' ')
     .trim();
   const shown = masked(flat, reveal);
   return shown.length > max ? `${shown.slice(0, max - 1)}…` : shown;
 }
 
-/** Markup split out first, then each run masked: the asterisks of a mask never read as bold. */
-export function maskedSegments(text: string, reveal: boolean): Segment[] {
-  return segments(text).map((segment) => ({ ...segment, text: masked(segment.text, reveal) }));
+/**
+ * Markup split out first, then each run masked: the asterisks of a mask never read as bold.
+ * `markup: false` for what citizens type: shown exactly as written.
+ */
+export function maskedSegments(text: string, reveal: boolean, markup = true): Segment[] {
+  return (markup ? segments(text) : [{ text }]).map((segment) => ({ ...segment, text: masked(segment.text, reveal) }));
 }
 
 // ---- time --------------------------------------------------------------------------------------
@@ -164,7 +166,7 @@ export function contactName(contact: Contact, reveal: boolean): string {
   const phone = phoneOf(contact);
   if (phone) return reveal ? phone : maskPhone(phone);
   const tail = contact.id.slice(-4).toUpperCase();
-  return contact.channel === 'web' ? `Pengunjung web #${tail}` : `Warga ${CHANNELS[contact.channel].label} #${tail}`;
+  return contact.channel === 'web' ? `Warga web #${tail}` : `Warga ${CHANNELS[contact.channel].label} #${tail}`;
 }
 
 export function staffName(names: Map<string, string>, id: string | null | undefined): string {
@@ -247,7 +249,7 @@ export function rowView(summary: ConversationSummary, viewer: Omit<Viewer, 'reve
   const restricted = viewer.restricted ?? false;
   let preview = '';
   if (restricted) preview = 'Berisi laporan rahasia (pungli/calo): hanya supervisor yang dapat membaca.';
-  else if (lastMessage) preview = previewText(lastMessage.text, reveal) || attachmentSummary(lastMessage.attachments) || '(pesan tanpa teks)';
+  else if (lastMessage) preview = previewText(lastMessage.text, reveal, 140, lastMessage.author !== 'citizen') || attachmentSummary(lastMessage.attachments) || '(pesan tanpa teks)';
   const when = lastMessage?.createdAt ?? conversation.lastMessageAt;
   return {
     id: conversation.id,
@@ -270,7 +272,7 @@ export function rowView(summary: ConversationSummary, viewer: Omit<Viewer, 'reve
 
 function attachmentSummary(attachments: Attachment[] | undefined): string {
   if (!attachments?.length) return '';
-  return attachments.length === 1 ? `📎 ${attachments[0]!.fileName ?? 'lampiran'}` : `📎 ${attachments.length} lampiran`;
+  return attachments.length === 1 ? `Lampiran: ${attachments[0]!.fileName ?? 'berkas'}` : `${attachments.length} lampiran`;
 }
 
 // ---- messages ----------------------------------------------------------------------------------
@@ -326,7 +328,7 @@ export interface MessageView {
 }
 
 export function messageView(message: Message, viewer: Pick<Viewer, 'reveal' | 'names' | 'timeZone' | 'now'>, fileBase: string, citizenName: string): MessageView {
-  const parts = maskedSegments(message.text, viewer.reveal);
+  const parts = maskedSegments(message.text, viewer.reveal, message.author !== 'citizen');
   const text = parts.map((part) => part.text).join('');
   const flags: MessageView['flags'] = [];
   if (message.unreadable) flags.push({ text: UNREADABLE[message.unreadable] ?? UNREADABLE.other! });

@@ -16,7 +16,7 @@ import { atLeast, INBOX_VIEWS, type ConversationSummary, type InboxView } from '
 import type { User } from '../../bot/store/types.js';
 import type { AdminContext } from '../context.js';
 import { cannedRoutes } from './inbox-canned.js';
-import { type InboxContext, type InboxDeps, restrictedFor, userOf, viewerBasics } from './inbox-common.js';
+import { type InboxContext, type InboxDeps, noticeFrom, userOf, viewerBasics } from './inbox-common.js';
 import { conversationRoutes } from './inbox-conversation.js';
 import { InboxHub, serveInboxStream } from './inbox-live.js';
 import { ticketRoutes } from './inbox-tickets.js';
@@ -53,11 +53,23 @@ export function inboxRoutes(router: Router, admin: AdminContext, deps: InboxDeps
   const agent = access.requireRole('agent');
   const hub = new InboxHub(deps.dispatcher.events);
 
+  /**
+   * The bot's and the system's automatic lines ("Baik, percakapan ini saya teruskan…") say nothing
+   * about what the citizen wants: the row previews the citizen's last message instead.
+   */
+  async function withCitizenPreview(summary: ConversationSummary): Promise<ConversationSummary> {
+    const last = summary.lastMessage;
+    if (!last || last.author === 'citizen' || last.author === 'agent') return summary;
+    const messages = await store.messages.list(summary.conversation.id);
+    const citizen = messages.findLast((message) => message.author === 'citizen');
+    return citizen ? { ...summary, lastMessage: citizen } : summary;
+  }
+
   async function rows(summaries: ConversationSummary[], user: User): Promise<RowView[]> {
     const basics = await viewerBasics(store, user);
     return Promise.all(
       summaries.map(async (summary) =>
-        rowView(summary, { ...basics, base, mayReveal: (c) => helpdesk.mayReveal(user, c), restricted: await restrictedFor(store, user, summary.conversation) }),
+        rowView(await withCitizenPreview(summary), { ...basics, base, mayReveal: (c) => helpdesk.mayReveal(user, c), restricted: !(await helpdesk.mayViewConversation(user, summary.conversation)) }),
       ),
     );
   }
@@ -80,6 +92,7 @@ export function inboxRoutes(router: Router, admin: AdminContext, deps: InboxDeps
       bodyClass: 'page-inbox',
       styles: ['inbox.css'],
       scripts: ['inbox-live.js', 'inbox.js'],
+      flash: noticeFrom(req),
       ...data,
       tabs: INBOX_VIEWS.map((view) => ({ view, label: VIEW_LABELS[view], count: data.counts[view], href: `${base}/inbox?view=${view}`, current: !data.query && view === data.view })),
       empty: data.query ? 'Tidak ada percakapan yang cocok. Coba nomor tiket (ADU-2026-000123), nomor HP, atau kata lain.' : data.label ? `Tidak ada percakapan berlabel “${data.label}” di tab ini.` : EMPTY[data.view],

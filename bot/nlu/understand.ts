@@ -141,6 +141,8 @@ export class Understander {
   private readonly situationDocuments = new Map<string, Set<string>>();
   private readonly lexical = new TfIdf();
   private readonly lexicalIds: string[] = [];
+  /** An entry's own phrases, by their informative stems: a message saying exactly that is answered from it. */
+  private readonly phrases = new Map<string, string>();
   private readonly pointers: Record<string, string>;
   private readonly situationDefaults: Record<string, string>;
 
@@ -186,7 +188,16 @@ export class Understander {
       const stems = [...new Set(this.normalizer.normalize(text).stems.filter((s) => !this.fillers.has(s)))];
       this.lexical.addDocument(stems, entry.id);
       this.lexicalIds.push(entry.id);
+      for (const phrase of entry.phrases) {
+        const key = this.signature(this.normalizer.normalize(phrase));
+        if (key && !this.phrases.has(key)) this.phrases.set(key, entry.id);
+      }
     }
+  }
+
+  /** The informative stems of a message, as a set: word order and filler words do not matter. */
+  private signature(message: Normalized): string {
+    return [...new Set(message.stems.filter((s, i) => !this.fillers.has(s) && !this.fillers.has(message.words[i]!)))].sort().join(' ');
   }
 
   /** Exposed for tests and the admin "try a question" box. */
@@ -230,6 +241,10 @@ export class Understander {
     if (complaint || explicitComplaint) {
       return { ...none, intent: 'complaint', confidence: 0.85, complaintCategory: complaint?.key, evidence: evidence([complaint, explicitComplaint]) };
     }
+
+    // Phrases editors put on an entry (e.g. from the unanswered-questions list) are answered as written.
+    const phrase = this.phrases.get(this.signature(message));
+    if (phrase) return { intent: 'answer', entries: [phrase], confidence: 0.9, suggestions: [], evidence: ['(frasa entri)'] };
 
     const topic = this.resolveTopic(message, matches, memory);
     const lexical = this.lexicalRanking(message);

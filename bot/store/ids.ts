@@ -7,10 +7,12 @@
 import { monotonicFactory } from 'ulid';
 import type { ChannelName } from '../types.js';
 import type {
+  AuditEvent,
   CannedResponse,
   Contact,
   Conversation,
   DeliveryState,
+  Draft,
   Job,
   Message,
   NewJob,
@@ -22,6 +24,7 @@ import type {
   Ticket,
   TicketEvent,
   TicketStatus,
+  UnansweredGroup,
   User,
 } from './types.js';
 
@@ -291,4 +294,107 @@ export function buildRating(input: Omit<Rating, 'id' | 'createdAt'> & { createdA
     score: input.score,
     createdAt: input.createdAt ?? new Date(),
   });
+}
+
+/** A draft's statuses, in workflow order (draft → submitted → approved, or sent back: rejected). */
+export const DRAFT_STATUSES: readonly Draft['status'][] = ['draft', 'submitted', 'rejected', 'approved'];
+
+export function buildDraft(input: Pick<Draft, 'entryId' | 'baseVersion' | 'entry' | 'authorId'>, now = new Date()): Draft {
+  return {
+    id: newId(),
+    entryId: input.entryId,
+    baseVersion: input.baseVersion ?? null,
+    entry: input.entry,
+    status: 'draft',
+    authorId: input.authorId,
+    createdAt: now,
+    updatedAt: now,
+  };
+}
+
+export const UNANSWERED_STATUSES: readonly UnansweredGroup['status'][] = ['open', 'resolved', 'ignored'];
+export const UNANSWERED_RESOLUTIONS: readonly NonNullable<UnansweredGroup['resolution']>['type'][] = ['phrases', 'draft', 'ignored'];
+
+/** A group keeps this many example messages: the latest ones. */
+export const MAX_UNANSWERED_SAMPLES = 20;
+
+/** A new open group around its first message. */
+export function buildUnansweredGroup(message: { text: string; stems: string[]; at: Date }): UnansweredGroup {
+  return {
+    id: newId(),
+    stems: [...message.stems],
+    samples: [message.text],
+    count: 1,
+    firstSeen: message.at,
+    lastSeen: message.at,
+    status: 'open',
+  };
+}
+
+/** The samples after one more message: appended, the oldest dropped beyond MAX_UNANSWERED_SAMPLES. */
+export function addSample(samples: readonly string[], text: string): string[] {
+  return [...samples, text].slice(-MAX_UNANSWERED_SAMPLES);
+}
+
+/** The status a resolution leaves a group in. */
+export function resolvedStatus(resolution: NonNullable<UnansweredGroup['resolution']>): UnansweredGroup['status'] {
+  return resolution.type === 'ignored' ? 'ignored' : 'resolved';
+}
+
+/** A resolution read back from JSON (SQLite) or a document (MongoDB): its date a Date, absent optionals absent. */
+export function reviveResolution(value: UnansweredGroup['resolution'] | null | undefined): UnansweredGroup['resolution'] {
+  if (!value) return undefined;
+  return compact({ type: value.type, entryId: value.entryId ?? undefined, draftId: value.draftId ?? undefined, by: value.by, at: new Date(value.at) });
+}
+
+export function buildAuditEvent(input: Omit<AuditEvent, 'id' | 'at'> & { at?: Date }): AuditEvent {
+  return { id: newId(), at: input.at ?? new Date(), actorId: input.actorId, action: input.action, target: input.target, summary: input.summary };
+}
+
+/*
+ * Dashboard days. Numbers are counted per day in the office's IANA time zone
+ * (`YYYY-MM-DD`); a range is `from` inclusive, `to` exclusive.
+ */
+
+/**
+ * The first bot reply of a turn: replies have ids `<inbound id>-NN` (see the
+ * dispatcher) and the first is `-01`. Counting only these counts turns, so the
+ * fallback rate is fallbacks ÷ turns. Bot messages outside turns (notices, a
+ * hand-back menu) have plain ids and are not counted.
+ */
+export const FIRST_REPLY_SUFFIX = '-01';
+
+const dayKeys = new Map<string, (at: number | Date) => string>();
+
+/**
+ * The calendar day (`YYYY-MM-DD`) of an instant in a time zone, from the
+ * platform's time-zone data (Intl), so any zone is right, DST included.
+ * Throws a RangeError for an unknown zone.
+ */
+export function dayKeyIn(timeZone: string): (at: number | Date) => string {
+  let key = dayKeys.get(timeZone);
+  if (key) return key;
+  const format = new Intl.DateTimeFormat('en-US', {
+    timeZone,
+    calendar: 'gregory',
+    numberingSystem: 'latn',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+  });
+  key = (at) => {
+    // format() is ~3× faster than formatToParts(); its en-US shape is MM/DD/YYYY, checked, with formatToParts as the fallback.
+    const match = /^(\d{2})\/(\d{2})\/(\d{4})$/u.exec(format.format(at));
+    if (match) return `${match[3]}-${match[1]}-${match[2]}`;
+    const parts = Object.fromEntries(format.formatToParts(at).map((part) => [part.type, part.value]));
+    return `${String(parts.year).padStart(4, '0')}-${parts.month}-${parts.day}`;
+  };
+  dayKeys.set(timeZone, key);
+  return key;
+}
+
+/** Checks a stats range's time zone (both engines reject an unknown zone the same way: RangeError). */
+export function checkTimeZone(timeZone: string): string {
+  dayKeyIn(timeZone);
+  return timeZone;
 }

@@ -16,24 +16,31 @@
  * `migrate()` when the store opens (and defaulted when read, for the moments
  * before it has run).
  */
-import mongoose, { Schema, type Connection } from 'mongoose';
+import mongoose, { Schema, type Connection, type PipelineStage } from 'mongoose';
 import { CHANNELS } from '../types.js';
 import type { Entry } from '../../knowledge/schema.js';
 import { randomUUID } from 'node:crypto';
 import {
+  buildAuditEvent,
   buildCannedResponse,
   buildConversation,
+  buildDraft,
   buildJob,
   buildMessage,
   buildNote,
   buildRating,
   buildTicket,
+  buildUnansweredGroup,
   buildUser,
   checkCapacity,
+  checkTimeZone,
   compact,
   contactPhoneKeys,
   DEFAULT_CAPACITY,
   DEFAULT_SEARCH_LIMIT,
+  DRAFT_STATUSES,
+  FIRST_REPLY_SUFFIX,
+  MAX_UNANSWERED_SAMPLES,
   newId,
   normalizeLabel,
   normalizeLabels,
@@ -41,15 +48,25 @@ import {
   normalizeUsername,
   OPEN_TICKET_STATUSES,
   phoneFragments,
+  resolvedStatus,
   reviveDelivery,
+  reviveResolution,
   searchTerms,
   ticketEvent,
   ticketYear,
+  UNANSWERED_RESOLUTIONS,
+  UNANSWERED_STATUSES,
 } from './ids.js';
 import {
   DuplicateError,
   ROLES,
   TICKET_STATUSES,
+  type AuditEvent,
+  type AuditRepository,
+  type Draft,
+  type DraftRepository,
+  type StatsRange,
+  type UnansweredGroup,
   type CannedResponse,
   type Contact,
   type Conversation,
@@ -70,9 +87,11 @@ import {
 type Doc<T extends { id: string }> = Omit<T, 'id'> & { _id: string };
 /** `phoneKeys`: the contact's canonical numbers (see contactPhoneKeys), what findByPhone searches. */
 type ContactDoc = Doc<Contact> & { phoneKeys?: string[] };
-type ConversationDoc = Doc<Conversation> & { openKey?: string };
+/** `lastHandoffAt`: the latest handoff request, kept when a hand-back clears `handoffRequestedAt` (first-response times). */
+type ConversationDoc = Doc<Conversation> & { openKey?: string; lastHandoffAt?: Date };
 type MessageDoc = Doc<Message>;
-type TicketDoc = Doc<Ticket>;
+/** `resolvedAt`/`resolvedDueAt`: the latest change to `selesai` and the deadline in force just before it (resolutions). */
+type TicketDoc = Doc<Ticket> & { resolvedAt?: Date; resolvedDueAt?: Date | null };
 interface CounterDoc {
   _id: string;
   value: number;
@@ -98,6 +117,9 @@ interface ReadMarkerDoc {
   updatedAt: Date;
 }
 type RatingDoc = Doc<Rating>;
+type DraftDoc = Doc<Draft>;
+type UnansweredGroupDoc = Doc<UnansweredGroup>;
+type AuditEventDoc = Doc<AuditEvent>;
 
 const options = { versionKey: false, minimize: false } as const;
 const channel = { type: String, enum: CHANNELS, required: true };
@@ -153,6 +175,7 @@ const conversation = new Schema<ConversationDoc>(
     labels: { type: [String], default: () => [] },
     lastInboundAt: nullableDate,
     openKey: String,
+    lastHandoffAt: Date,
   },
   { ...options, collection: 'conversations' },
 );
@@ -165,6 +188,9 @@ conversation.index({ state: 1, lastMessageAt: -1 });
 conversation.index({ assigneeId: 1, state: 1 });
 // Multikey: one key per label.
 conversation.index({ labels: 1, lastMessageAt: -1 });
+// Dashboard: conversations started in a range (per day and channel); handoffs requested in a range.
+conversation.index({ createdAt: 1, channel: 1 });
+conversation.index({ lastHandoffAt: 1 });
 
 const message = new Schema<MessageDoc>(
   {
@@ -217,6 +243,9 @@ message.index({ conversationId: 1, direction: 1, _id: 1 });
 message.index({ direction: 1, handledAt: 1, _id: 1 });
 // The admins' list of failed deliveries; only outbound messages on pushing channels have the field.
 message.index({ 'delivery.status': 1, _id: -1 }, { partialFilterExpression: { 'delivery.status': { $exists: true } } });
+// Dashboard: the bot's replies in a range (turns, answers per entry); an agent's first message after a handoff.
+message.index({ author: 1, createdAt: 1 });
+message.index({ conversationId: 1, author: 1, createdAt: 1 });
 
 const ticketEventSchema = new Schema(
   {
@@ -255,6 +284,8 @@ const ticket = new Schema<TicketDoc>(
     events: { type: [ticketEventSchema], default: () => [] },
     createdAt: { type: Date, required: true },
     updatedAt: { type: Date, required: true },
+    resolvedAt: Date,
+    resolvedDueAt: Date,
   },
   { ...options, collection: 'tickets' },
 );
@@ -269,6 +300,9 @@ ticket.index({ assigneeId: 1, _id: -1 });
 // null or on a list of statuses is not accepted by every server version; the status is checked
 // on the few documents the range finds.
 ticket.index({ escalatedAt: 1, dueAt: 1 });
+// Dashboard: tickets created in a range; tickets resolved in a range (only resolved ones have the field).
+ticket.index({ createdAt: 1 });
+ticket.index({ resolvedAt: 1 }, { partialFilterExpression: { resolvedAt: { $exists: true } } });
 
 const entryVersion = new Schema<EntryVersion>(
   {
@@ -277,6 +311,7 @@ const entryVersion = new Schema<EntryVersion>(
     entry: { type: Schema.Types.Mixed, required: true },
     by: { type: String, required: true },
     note: String,
+    withdrawn: Boolean,
     at: { type: Date, required: true },
   },
   { ...options, collection: 'entry_versions' },
@@ -413,6 +448,71 @@ const rating = new Schema<RatingDoc>(
 rating.index({ conversationId: 1, ticketId: 1 }, { unique: true });
 rating.index({ createdAt: -1 });
 
+const draft = new Schema<DraftDoc>(
+  {
+    _id: { type: String, required: true },
+    entryId: { type: String, required: true },
+    baseVersion: { type: Number, default: null },
+    entry: { type: Schema.Types.Mixed, required: true },
+    status: { type: String, enum: DRAFT_STATUSES, required: true },
+    authorId: { type: String, required: true },
+    reviewComment: String,
+    reviewerId: String,
+    createdAt: { type: Date, required: true },
+    updatedAt: { type: Date, required: true },
+  },
+  { ...options, collection: 'drafts' },
+);
+// Lists, newest first: by status (the review queue), by entry, by author.
+draft.index({ status: 1, _id: -1 });
+draft.index({ entryId: 1, _id: -1 });
+draft.index({ authorId: 1, _id: -1 });
+
+const unansweredGroup = new Schema<UnansweredGroupDoc>(
+  {
+    _id: { type: String, required: true },
+    stems: { type: [String], default: () => [] },
+    samples: { type: [String], default: () => [] },
+    count: { type: Number, required: true, min: 1 },
+    firstSeen: { type: Date, required: true },
+    lastSeen: { type: Date, required: true },
+    status: { type: String, enum: UNANSWERED_STATUSES, required: true },
+    resolution: {
+      type: new Schema(
+        {
+          type: { type: String, enum: UNANSWERED_RESOLUTIONS, required: true },
+          entryId: String,
+          draftId: String,
+          by: { type: String, required: true },
+          at: { type: Date, required: true },
+        },
+        { _id: false },
+      ),
+      default: undefined,
+    },
+  },
+  { ...options, collection: 'unanswered_groups' },
+);
+// The open list, most often seen first, in index order.
+unansweredGroup.index({ status: 1, count: -1, lastSeen: -1, _id: 1 });
+
+const auditEvent = new Schema<AuditEventDoc>(
+  {
+    _id: { type: String, required: true },
+    at: { type: Date, required: true },
+    actorId: { type: String, required: true },
+    action: { type: String, required: true },
+    target: { type: String, default: '' }, // not `required`, which rejects '' (SQLite takes it)
+    summary: { type: String, default: '' },
+  },
+  { ...options, collection: 'audit_events' },
+);
+// Newest first, unfiltered or by one filter; keyset paging continues in the same order.
+auditEvent.index({ at: -1, _id: -1 });
+auditEvent.index({ actorId: 1, at: -1, _id: -1 });
+auditEvent.index({ action: 1, at: -1, _id: -1 });
+auditEvent.index({ target: 1, at: -1, _id: -1 });
+
 export const schemas = {
   contact,
   conversation,
@@ -429,6 +529,9 @@ export const schemas = {
   cannedResponse,
   readMarker,
   rating,
+  draft,
+  unansweredGroup,
+  auditEvent,
 };
 
 /** Compiles the models on a connection (an unopened one is fine for validation and index inspection). */
@@ -449,13 +552,26 @@ export function buildModels(connection: Connection) {
     CannedResponse: connection.model<CannedResponseDoc>('CannedResponse', cannedResponse),
     ReadMarker: connection.model<ReadMarkerDoc>('ReadMarker', readMarker),
     Rating: connection.model<RatingDoc>('Rating', rating),
+    Draft: connection.model<DraftDoc>('Draft', draft),
+    UnansweredGroup: connection.model<UnansweredGroupDoc>('UnansweredGroup', unansweredGroup),
+    AuditEvent: connection.model<AuditEventDoc>('AuditEvent', auditEvent),
   };
 }
 export type Models = ReturnType<typeof buildModels>;
 
-/** Stored document → interface object: `_id` becomes `id`, no `__v`/`openKey`/`phoneKeys`, absent optionals stay absent. */
-export function fromDoc<T extends { id: string }>(doc: Doc<T> & { __v?: number; openKey?: string; phoneKeys?: string[] }): T {
-  const { _id, __v, openKey, phoneKeys, ...rest } = doc;
+/** The engine's own bookkeeping fields, never part of an interface object. */
+interface Internal {
+  __v?: number;
+  openKey?: string;
+  phoneKeys?: string[];
+  lastHandoffAt?: Date;
+  resolvedAt?: Date;
+  resolvedDueAt?: Date | null;
+}
+
+/** Stored document → interface object: `_id` becomes `id`, none of the engine's own fields (Internal), absent optionals stay absent. */
+export function fromDoc<T extends { id: string }>(doc: Doc<T> & Internal): T {
+  const { _id, __v, openKey, phoneKeys, lastHandoffAt, resolvedAt, resolvedDueAt, ...rest } = doc;
   return compact({ ...rest, id: _id }) as unknown as T;
 }
 
@@ -501,8 +617,89 @@ export function ticketListFilter(filter: Parameters<TicketRepository['list']>[0]
   return query;
 }
 
+export function draftListFilter(filter: Parameters<DraftRepository['list']>[0]): Record<string, unknown> {
+  const query: Record<string, unknown> = compact({ entryId: filter.entryId, authorId: filter.authorId });
+  if (filter.status) query.status = { $in: filter.status };
+  return query;
+}
+
+/**
+ * The audit log's filters; `before` (the event named by beforeId) continues after it in the
+ * list's order, newest first by (at, _id): keyset paging, right while events are added.
+ */
+export function auditListFilter(
+  filter: Parameters<AuditRepository['list']>[0],
+  before?: { _id: string; at: Date },
+): Record<string, unknown> {
+  const query: Record<string, unknown> = compact({ actorId: filter.actorId, action: filter.action, target: filter.target });
+  const at = compact({ $gte: filter.from, $lt: filter.to });
+  if (Object.keys(at).length) query.at = at;
+  if (before) query.$or = [{ at: { $lt: before.at } }, { at: before.at, _id: { $lt: before._id } }];
+  return query;
+}
+
+/** The office's day of a date field (`YYYY-MM-DD` in the range's time zone). */
+const dayOf = (field: string, timeZone: string) => ({ $dateToString: { format: '%Y-%m-%d', date: field, timezone: timeZone } });
+/** A range: from inclusive, to exclusive. */
+const within = (range: StatsRange) => ({ $gte: range.from, $lt: range.to });
+
+/**
+ * Dashboard aggregations (see STATS_SQL in sqlite.ts for the same numbers): each starts with a
+ * range on an indexed date and counts per day in the office's zone with $dateToString.
+ */
+export const statsPipelines = {
+  /** On conversations. */
+  conversationsPerDay: (range: StatsRange) => [
+    { $match: { createdAt: within(range) } },
+    { $group: { _id: { day: dayOf('$createdAt', range.timeZone), channel: '$channel' }, count: { $sum: 1 } } },
+    { $project: { _id: 0, day: '$_id.day', channel: '$_id.channel', count: 1 } },
+    { $sort: { day: 1, channel: 1 } },
+  ],
+  /** On messages: the first bot reply of each turn (id `<inbound id>-01`, see FIRST_REPLY_SUFFIX). */
+  repliesPerDay: (range: StatsRange) => [
+    { $match: { author: 'bot', createdAt: within(range), _id: { $regex: `${FIRST_REPLY_SUFFIX}$` }, kind: { $type: 'string' } } },
+    { $group: { _id: { day: dayOf('$createdAt', range.timeZone), kind: '$kind' }, count: { $sum: 1 } } },
+    { $project: { _id: 0, day: '$_id.day', kind: '$_id.kind', count: 1 } },
+    { $sort: { day: 1, kind: 1 } },
+  ],
+  /** On messages: the bot's answers, per entry, most often first. */
+  answersPerEntry: (range: StatsRange) => [
+    { $match: { author: 'bot', createdAt: within(range), kind: 'answer', entry: { $type: 'string' } } },
+    { $group: { _id: '$entry', count: { $sum: 1 } } },
+    { $project: { _id: 0, entry: '$_id', count: 1 } },
+    { $sort: { count: -1, entry: 1 } },
+  ],
+  /** On tickets created in the range; no kecamatan counts as '-'. */
+  ticketsBy: (range: StatsRange, field: 'status' | 'category' | 'kecamatan') => [
+    { $match: { createdAt: within(range) } },
+    { $group: { _id: field === 'kecamatan' ? { $ifNull: ['$kecamatan', '-'] } : `$${field}`, count: { $sum: 1 } } },
+    { $project: { _id: 0, key: '$_id', count: 1 } },
+    { $sort: { key: 1 } },
+  ],
+  /** On conversations: the first agent message at or after the latest handoff request (kept through a hand-back). */
+  firstResponses: (range: StatsRange, messages = 'messages') => [
+    { $match: { lastHandoffAt: within(range) } },
+    {
+      $lookup: {
+        from: messages,
+        let: { conversationId: '$_id', requestedAt: '$lastHandoffAt' },
+        pipeline: [
+          { $match: { author: 'agent', $expr: { $and: [{ $eq: ['$conversationId', '$$conversationId'] }, { $gte: ['$createdAt', '$$requestedAt'] }] } } },
+          { $sort: { createdAt: 1 } },
+          { $limit: 1 },
+          { $project: { _id: 0, createdAt: 1 } },
+        ],
+        as: 'response',
+      },
+    },
+    { $unwind: '$response' },
+    { $sort: { lastHandoffAt: 1, _id: 1 } },
+    { $project: { _id: 0, requestedAt: '$lastHandoffAt', respondedAt: '$response.createdAt' } },
+  ],
+};
+
 /** Schema version of the data, kept in counters as 'schema:version'; migrate() brings older data up to it. */
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 
 /**
  * Fills in the fields added since the data was written. Every step only touches documents that
@@ -538,6 +735,30 @@ export async function migrate(models: Models): Promise<void> {
     await Ticket.updateMany({ dueAt: { $exists: false } }, { $set: { dueAt: null } });
     await Ticket.updateMany({ escalatedAt: { $exists: false } }, { $set: { escalatedAt: null } });
     await User.updateMany({ capacity: { $exists: false } }, { $set: { capacity: DEFAULT_CAPACITY } });
+  }
+
+  if (current < 2) {
+    // Version 2, the dashboard (issue 5): the latest handoff request, and when tickets were resolved.
+    await Conversation.updateMany(
+      { lastHandoffAt: { $exists: false }, handoffRequestedAt: { $type: 'date' } },
+      [{ $set: { lastHandoffAt: '$handoffRequestedAt' } }],
+      { updatePipeline: true },
+    );
+    await inBatches(
+      Ticket.find({ resolvedAt: { $exists: false }, events: { $elemMatch: { type: 'status', to: 'selesai' } } })
+        .select('status dueAt events')
+        .lean<Pick<TicketDoc, '_id' | 'status' | 'dueAt' | 'events'>[]>()
+        .cursor(),
+      async (docs) => {
+        const operations = docs.map((doc) => {
+          const resolvedAt = new Date(Math.max(...doc.events.filter((e) => e.type === 'status' && e.to === 'selesai').map((e) => new Date(e.at).getTime())));
+          // The deadline in force at the time is known only if the ticket is still selesai and kept one.
+          const resolvedDueAt = doc.status === 'selesai' ? (doc.dueAt ?? null) : null;
+          return { updateOne: { filter: { _id: doc._id, resolvedAt: { $exists: false } }, update: { $set: { resolvedAt, resolvedDueAt } } } };
+        });
+        await Ticket.bulkWrite(operations, { ordered: false });
+      },
+    );
   }
 
   await Counter.updateOne({ _id: 'schema:version' }, { $max: { value: SCHEMA_VERSION } }, { upsert: true }).catch((error) => {
@@ -606,6 +827,7 @@ export async function openMongoStore(options: { uri: string; dbName?: string }):
     throw error;
   }
   const { Contact, Conversation, Message, Ticket, EntryVersion, Counter, Setting, Job, KeyValue, User, Session, Note, CannedResponse, ReadMarker, Rating } = models;
+  const { Draft, UnansweredGroup, AuditEvent } = models;
   /** Attachments live in GridFS, so every instance can serve them. */
   const files = new mongoose.mongo.GridFSBucket(connection.db!, { bucketName: 'files' });
 
@@ -623,6 +845,11 @@ export async function openMongoStore(options: { uri: string; dbName?: string }):
   const toNote = (doc: NoteDoc) => fromDoc<Note>(doc);
   const toCannedResponse = (doc: CannedResponseDoc) => fromDoc<CannedResponse>({ ...doc, ownerId: doc.ownerId ?? null });
   const toRating = (doc: RatingDoc) => fromDoc<Rating>(doc);
+  const toDraft = (doc: DraftDoc) => fromDoc<Draft>({ ...doc, baseVersion: doc.baseVersion ?? null });
+  const toUnansweredGroup = (doc: UnansweredGroupDoc) => fromDoc<UnansweredGroup>({ ...doc, resolution: reviveResolution(doc.resolution) });
+  const toAuditEvent = (doc: AuditEventDoc) => fromDoc<AuditEvent>(doc);
+  /** A stats range with its zone checked first (an unknown zone is a RangeError, as in SQLite). */
+  const checked = (range: StatsRange): StatsRange => ({ ...range, timeZone: checkTimeZone(range.timeZone) });
   const maybe = <D, T>(convert: (doc: D) => T) => (doc: D | null) => (doc ? convert(doc) : null);
 
   return {
@@ -691,6 +918,7 @@ export async function openMongoStore(options: { uri: string; dbName?: string }):
         if (condition.ifAssignee !== undefined) filter.assigneeId = condition.ifAssignee; // null matches "nobody"
         const set: Record<string, unknown> = { ...compact(patch), updatedAt: new Date() };
         if (patch.labels) set.labels = normalizeLabels(patch.labels);
+        if (patch.handoffRequestedAt) set.lastHandoffAt = patch.handoffRequestedAt; // kept when a hand-back clears the request
         const update: Record<string, unknown> = { $set: set, $inc: { version: 1 } };
         if (patch.state === 'closed') update.$unset = { openKey: 1 };
         else if (patch.state) {
@@ -817,14 +1045,18 @@ export async function openMongoStore(options: { uri: string; dbName?: string }):
         // A status change records from/to: apply it only if the status is still the one we read (else re-read).
         const to = patch.status;
         return nextFree(async () => {
-          const current = await Ticket.findById(id).select('status').lean<Pick<TicketDoc, 'status'>>();
+          const current = await Ticket.findById(id).select('status dueAt').lean<Pick<TicketDoc, 'status' | 'dueAt'>>();
           if (!current) return null;
           const now = new Date();
-          const doc = await Ticket.findOneAndUpdate(
-            { _id: id, status: current.status },
-            { $set: { ...set, updatedAt: now }, $push: { events: ticketEvent(event, now, { from: current.status, to }) } },
-            after,
-          );
+          const recorded = ticketEvent(event, now, { from: current.status, to });
+          const filter: Record<string, unknown> = { _id: id, status: current.status };
+          const fields: Record<string, unknown> = { ...set, updatedAt: now };
+          if (to === 'selesai' && current.status !== 'selesai') {
+            // Resolved: when, and the deadline in force until now (the filter makes sure it still is).
+            filter.dueAt = current.dueAt ?? null;
+            Object.assign(fields, { resolvedAt: recorded.at, resolvedDueAt: current.dueAt ?? null });
+          }
+          const doc = await Ticket.findOneAndUpdate(filter, { $set: fields, $push: { events: recorded } }, after);
           return doc ? toTicket(doc) : undefined;
         });
       },
@@ -847,7 +1079,8 @@ export async function openMongoStore(options: { uri: string; dbName?: string }):
       async published() {
         const latest = await EntryVersion.aggregate<{ entry: Entry }>([
           { $sort: { entryId: 1, version: -1 } },
-          { $group: { _id: '$entryId', entry: { $first: '$entry' } } },
+          { $group: { _id: '$entryId', entry: { $first: '$entry' }, withdrawn: { $first: '$withdrawn' } } },
+          { $match: { withdrawn: { $ne: true } } },
           { $sort: { _id: 1 } },
         ]);
         return latest.map((doc) => doc.entry);
@@ -876,6 +1109,130 @@ export async function openMongoStore(options: { uri: string; dbName?: string }):
       },
       async revision() {
         return (await Counter.findById('knowledge:revision').lean<CounterDoc>())?.value ?? 0;
+      },
+      async withdraw(id, by, note) {
+        // A withdrawn copy of the latest version as "last + 1" under the unique index; a raced insert retries.
+        const withdrawn = await nextFree(async () => {
+          const last = await EntryVersion.findOne({ entryId: id }).sort({ version: -1 }).lean<EntryVersion>();
+          if (!last || last.withdrawn) return false;
+          const record: EntryVersion = compact({ entryId: id, version: last.version + 1, entry: last.entry, by, note, withdrawn: true, at: new Date() });
+          try {
+            await EntryVersion.create(record);
+            return true;
+          } catch (error) {
+            if (isDuplicateKey(error)) return undefined;
+            throw error;
+          }
+        });
+        if (withdrawn) await Counter.updateOne({ _id: 'knowledge:revision' }, { $inc: { value: 1 } }, { upsert: true });
+        return withdrawn;
+      },
+    },
+
+    drafts: {
+      async create(input) {
+        const record = buildDraft(input);
+        await Draft.create(toDoc(record));
+        return record;
+      },
+      async get(id) {
+        return maybe(toDraft)(await Draft.findById(id).lean<DraftDoc>());
+      },
+      async update(id, patch, ifStatus) {
+        // One conditional write: two reviewers cannot both approve.
+        const set = compact({ entry: patch.entry, status: patch.status, reviewComment: patch.reviewComment, reviewerId: patch.reviewerId, baseVersion: patch.baseVersion });
+        const doc = await Draft.findOneAndUpdate({ _id: id, status: { $in: ifStatus } }, { $set: { ...set, updatedAt: new Date() } }, after);
+        return maybe(toDraft)(doc);
+      },
+      async list(filter) {
+        return (await Draft.find(draftListFilter(filter)).sort({ _id: -1 }).limit(filter.limit ?? 0).lean<DraftDoc[]>()).map(toDraft);
+      },
+    },
+
+    unanswered: {
+      async record(message, groupId) {
+        if (groupId !== undefined) {
+          // One atomic write: count, the latest samples, first and last seen.
+          const doc = await UnansweredGroup.findOneAndUpdate(
+            { _id: groupId, status: 'open' },
+            {
+              $inc: { count: 1 },
+              $push: { samples: { $each: [message.text], $slice: -MAX_UNANSWERED_SAMPLES } },
+              $min: { firstSeen: message.at },
+              $max: { lastSeen: message.at },
+            },
+            after,
+          );
+          if (doc) return toUnansweredGroup(doc);
+        }
+        // No group given, or it is gone or no longer open: the message starts a group of its own.
+        const record = buildUnansweredGroup(message);
+        await UnansweredGroup.create(toDoc(record));
+        return record;
+      },
+      async open(limit) {
+        const docs = await UnansweredGroup.find({ status: 'open' }).sort({ count: -1, lastSeen: -1, _id: 1 }).limit(limit ?? 0).lean<UnansweredGroupDoc[]>();
+        return docs.map(toUnansweredGroup);
+      },
+      async get(id) {
+        return maybe(toUnansweredGroup)(await UnansweredGroup.findById(id).lean<UnansweredGroupDoc>());
+      },
+      async resolve(id, resolution) {
+        // Only an open group: a second admin acting on the same group gets null instead of overwriting the first.
+        const doc = await UnansweredGroup.findOneAndUpdate(
+          { _id: id, status: 'open' },
+          { $set: { status: resolvedStatus(resolution), resolution: reviveResolution(resolution) } },
+          after,
+        );
+        return maybe(toUnansweredGroup)(doc);
+      },
+    },
+
+    audit: {
+      async add(input) {
+        const record = buildAuditEvent(input);
+        await AuditEvent.create(toDoc(record));
+        return record;
+      },
+      async list(filter) {
+        let before: { _id: string; at: Date } | undefined;
+        if (filter.beforeId !== undefined) {
+          before = (await AuditEvent.findById(filter.beforeId).select('at').lean<{ _id: string; at: Date }>()) ?? undefined;
+          if (!before) return [];
+        }
+        const docs = await AuditEvent.find(auditListFilter(filter, before)).sort({ at: -1, _id: -1 }).limit(filter.limit ?? 0).lean<AuditEventDoc[]>();
+        return docs.map(toAuditEvent);
+      },
+    },
+
+    stats: {
+      async conversationsPerDay(range) {
+        return Conversation.aggregate(statsPipelines.conversationsPerDay(checked(range)) as PipelineStage[]);
+      },
+      async repliesPerDay(range) {
+        return Message.aggregate(statsPipelines.repliesPerDay(checked(range)) as PipelineStage[]);
+      },
+      async answersPerEntry(range) {
+        return Message.aggregate(statsPipelines.answersPerEntry(checked(range)) as PipelineStage[]);
+      },
+      async ticketsBy(range, field) {
+        return Ticket.aggregate(statsPipelines.ticketsBy(checked(range), field) as PipelineStage[]);
+      },
+      async firstResponses(range) {
+        return Conversation.aggregate(statsPipelines.firstResponses(checked(range), Message.collection.collectionName) as PipelineStage[]);
+      },
+      async resolutions(range) {
+        const { from, to } = checked(range);
+        // $exists repeats the partial index's filter, so the planner can use it.
+        const docs = await Ticket.find({ resolvedAt: { $exists: true, $gte: from, $lt: to } })
+          .sort({ resolvedAt: 1, _id: 1 })
+          .select('createdAt resolvedAt resolvedDueAt')
+          .lean<Pick<TicketDoc, '_id' | 'createdAt' | 'resolvedAt' | 'resolvedDueAt'>[]>();
+        return docs.map((doc) => ({
+          createdAt: doc.createdAt,
+          resolvedAt: doc.resolvedAt!,
+          withinDue: doc.resolvedDueAt ? doc.resolvedAt!.getTime() <= doc.resolvedDueAt.getTime() : null,
+        }));
       },
     },
 

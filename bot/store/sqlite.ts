@@ -12,33 +12,50 @@ import Database from 'better-sqlite3';
 import type { Entry } from '../../knowledge/schema.js';
 import type { Attachment, UnreadableKind } from '../types.js';
 import {
+  addSample,
+  buildAuditEvent,
   buildCannedResponse,
   buildConversation,
+  buildDraft,
   buildJob,
   buildMessage,
   buildNote,
   buildRating,
   buildTicket,
+  buildUnansweredGroup,
   buildUser,
   checkCapacity,
+  checkTimeZone,
   compact,
   contactPhoneKeys,
+  dayKeyIn,
   DEFAULT_SEARCH_LIMIT,
+  DRAFT_STATUSES,
+  FIRST_REPLY_SUFFIX,
   newId,
   normalizeLabel,
   normalizeLabels,
   normalizeShortcut,
   normalizeUsername,
   phoneFragments,
+  resolvedStatus,
   reviveDelivery,
+  reviveResolution,
   searchTerms,
   ticketEvent,
   ticketYear,
+  UNANSWERED_STATUSES,
 } from './ids.js';
 import {
   DuplicateError,
   ROLES,
   TICKET_STATUSES,
+  type AuditEvent,
+  type AuditRepository,
+  type Draft,
+  type DraftRepository,
+  type StatsRange,
+  type UnansweredGroup,
   type CommittedTurn,
   type DeliveryState,
   type Job,
@@ -365,6 +382,78 @@ export const MIGRATIONS = [
   CREATE UNIQUE INDEX ratings_ticket ON ratings (conversation_id, ticket_id) WHERE ticket_id IS NOT NULL;
   CREATE INDEX ratings_created ON ratings (created_at);
   `,
+  `
+  -- The knowledge-base editor, the unanswered-questions loop, the dashboard and the audit log (issue 5).
+
+  -- A withdrawn version takes its entry out of the published set until a later publish.
+  ALTER TABLE entry_versions ADD COLUMN withdrawn INTEGER NOT NULL DEFAULT 0 CHECK (withdrawn IN (0, 1));
+
+  CREATE TABLE drafts (
+    id TEXT PRIMARY KEY,
+    entry_id TEXT NOT NULL,
+    base_version INTEGER,
+    entry TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN (${sqlList(DRAFT_STATUSES)})),
+    author_id TEXT NOT NULL,
+    review_comment TEXT,
+    reviewer_id TEXT,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE INDEX drafts_status ON drafts (status, id);
+  CREATE INDEX drafts_entry ON drafts (entry_id, id);
+  CREATE INDEX drafts_author ON drafts (author_id, id);
+
+  CREATE TABLE unanswered_groups (
+    id TEXT PRIMARY KEY,
+    stems TEXT NOT NULL,
+    samples TEXT NOT NULL,
+    count INTEGER NOT NULL CHECK (count >= 1),
+    first_seen INTEGER NOT NULL,
+    last_seen INTEGER NOT NULL,
+    status TEXT NOT NULL CHECK (status IN (${sqlList(UNANSWERED_STATUSES)})),
+    resolution TEXT
+  );
+  -- The open list, most often seen first: read in index order, no sort.
+  CREATE INDEX unanswered_open ON unanswered_groups (count DESC, last_seen DESC, id) WHERE status = 'open';
+
+  CREATE TABLE audit_events (
+    id TEXT PRIMARY KEY,
+    at INTEGER NOT NULL,
+    actor_id TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target TEXT NOT NULL,
+    summary TEXT NOT NULL
+  );
+  -- Newest first, unfiltered or by one of the filters (keyset paging continues in the same order).
+  CREATE INDEX audit_at ON audit_events (at, id);
+  CREATE INDEX audit_actor ON audit_events (actor_id, at, id);
+  CREATE INDEX audit_action ON audit_events (action, at, id);
+  CREATE INDEX audit_target ON audit_events (target, at, id);
+
+  -- Dashboard. Days are counted in the office's time zone by siratu_day() (a JavaScript function
+  -- registered on every connection, used by queries only): the indexes give the rows of a range.
+  CREATE INDEX conversations_created ON conversations (created_at, channel);
+  -- The latest handoff request, kept when hand-back clears handoff_requested_at (first-response times).
+  ALTER TABLE conversations ADD COLUMN last_handoff_at INTEGER;
+  UPDATE conversations SET last_handoff_at = handoff_requested_at WHERE handoff_requested_at IS NOT NULL;
+  CREATE INDEX conversations_handoff ON conversations (last_handoff_at) WHERE last_handoff_at IS NOT NULL;
+  -- Turns: the first bot reply of each (id <inbound id>-01); queries must repeat this WHERE (STATS_SQL).
+  CREATE INDEX messages_turns ON messages (created_at, kind) WHERE author = 'bot' AND substr(id, -3) = '-01';
+  CREATE INDEX messages_answers ON messages (created_at, entry) WHERE author = 'bot' AND kind = 'answer' AND entry IS NOT NULL;
+  CREATE INDEX messages_agent ON messages (conversation_id, created_at) WHERE author = 'agent';
+  CREATE INDEX tickets_created ON tickets (created_at, status, category, kecamatan);
+  -- The latest change to 'selesai' and the deadline in force just before it (the ticket service clears
+  -- due_at once a ticket is done, so the ticket itself no longer says whether it was on time).
+  ALTER TABLE tickets ADD COLUMN resolved_at INTEGER;
+  ALTER TABLE tickets ADD COLUMN resolved_due_at INTEGER;
+  UPDATE tickets SET resolved_at = (
+    SELECT MAX(CAST(round(unixepoch(json_extract(e.value, '$.at'), 'subsec') * 1000) AS INTEGER)) FROM json_each(tickets.events) e
+    WHERE json_extract(e.value, '$.type') = 'status' AND json_extract(e.value, '$.to') = 'selesai'
+  );
+  UPDATE tickets SET resolved_due_at = due_at WHERE resolved_at IS NOT NULL AND status = 'selesai';
+  CREATE INDEX tickets_resolved ON tickets (resolved_at) WHERE resolved_at IS NOT NULL;
+  `,
 ];
 
 type Nullable<T> = T | null;
@@ -525,7 +614,41 @@ interface EntryVersionRow {
   entry: string;
   published_by: string;
   note: Nullable<string>;
+  withdrawn: number;
   at: number;
+}
+
+interface DraftRow {
+  id: string;
+  entry_id: string;
+  base_version: Nullable<number>;
+  entry: string;
+  status: Draft['status'];
+  author_id: string;
+  review_comment: Nullable<string>;
+  reviewer_id: Nullable<string>;
+  created_at: number;
+  updated_at: number;
+}
+
+interface UnansweredRow {
+  id: string;
+  stems: string;
+  samples: string;
+  count: number;
+  first_seen: number;
+  last_seen: number;
+  status: UnansweredGroup['status'];
+  resolution: Nullable<string>;
+}
+
+interface AuditRow {
+  id: string;
+  at: number;
+  actor_id: string;
+  action: string;
+  target: string;
+  summary: string;
 }
 
 const ms = (date: Date | null | undefined): number | null => (date ? date.getTime() : null);
@@ -711,8 +834,41 @@ function toEntryVersion(row: EntryVersionRow): EntryVersion {
     entry: JSON.parse(row.entry) as Entry,
     by: row.published_by,
     note: row.note ?? undefined,
+    withdrawn: row.withdrawn ? true : undefined,
     at: new Date(row.at),
   });
+}
+
+function toDraft(row: DraftRow): Draft {
+  return compact({
+    id: row.id,
+    entryId: row.entry_id,
+    baseVersion: row.base_version,
+    entry: JSON.parse(row.entry) as Entry,
+    status: row.status,
+    authorId: row.author_id,
+    reviewComment: row.review_comment ?? undefined,
+    reviewerId: row.reviewer_id ?? undefined,
+    createdAt: new Date(row.created_at),
+    updatedAt: new Date(row.updated_at),
+  });
+}
+
+function toUnansweredGroup(row: UnansweredRow): UnansweredGroup {
+  return compact({
+    id: row.id,
+    stems: JSON.parse(row.stems) as string[],
+    samples: JSON.parse(row.samples) as string[],
+    count: row.count,
+    firstSeen: new Date(row.first_seen),
+    lastSeen: new Date(row.last_seen),
+    status: row.status,
+    resolution: reviveResolution(parse(row.resolution)),
+  });
+}
+
+function toAuditEvent(row: AuditRow): AuditEvent {
+  return { id: row.id, at: new Date(row.at), actorId: row.actor_id, action: row.action, target: row.target, summary: row.summary };
 }
 
 type Encode = (value: unknown) => unknown;
@@ -764,6 +920,14 @@ const TICKET_COLUMNS: Record<keyof TicketPatch, [string, Encode]> = {
   kelurahan: ['kelurahan', same],
   dueAt: ['due_at', epoch],
   escalatedAt: ['escalated_at', epoch],
+};
+
+const DRAFT_COLUMNS: Record<'entry' | 'status' | 'reviewComment' | 'reviewerId' | 'baseVersion', [string, Encode]> = {
+  entry: ['entry', json],
+  status: ['status', same],
+  reviewComment: ['review_comment', same],
+  reviewerId: ['reviewer_id', same],
+  baseVersion: ['base_version', same],
 };
 
 /** `%text%` for LIKE … ESCAPE '\\': the user's % and _ are literal. */
@@ -875,6 +1039,91 @@ export function contactPhoneQuery(digits: string, limit: number): Query | null {
   };
 }
 
+/**
+ * Dashboard queries (issue 5). Each reads the range from an index holding the columns it needs
+ * and counts per day in the office's zone with siratu_day(ms, zone) (see dayKeyIn in ids.ts):
+ * SQLite has no time zones, and a fixed offset would be wrong for zones with DST.
+ * Parameters: zone, from (inclusive), to (exclusive) for the per-day ones; from, to for the rest.
+ * The partial indexes' WHERE terms are repeated word for word, as SQLite requires.
+ */
+export const STATS_SQL = {
+  conversationsPerDay: `SELECT siratu_day(created_at, ?) AS day, channel, COUNT(*) AS count FROM conversations
+    WHERE created_at >= ? AND created_at < ? GROUP BY day, channel ORDER BY day, channel`,
+  repliesPerDay: `SELECT siratu_day(created_at, ?) AS day, kind, COUNT(*) AS count FROM messages INDEXED BY messages_turns
+    WHERE author = 'bot' AND substr(id, -3) = '${FIRST_REPLY_SUFFIX}' AND created_at >= ? AND created_at < ? AND kind IS NOT NULL
+    GROUP BY day, kind ORDER BY day, kind`,
+  answersPerEntry: `SELECT entry, COUNT(*) AS count FROM messages INDEXED BY messages_answers
+    WHERE author = 'bot' AND kind = 'answer' AND entry IS NOT NULL AND created_at >= ? AND created_at < ?
+    GROUP BY entry ORDER BY count DESC, entry`,
+  ticketsBy: {
+    status: 'SELECT status AS key, COUNT(*) AS count FROM tickets WHERE created_at >= ? AND created_at < ? GROUP BY key ORDER BY key',
+    category: 'SELECT category AS key, COUNT(*) AS count FROM tickets WHERE created_at >= ? AND created_at < ? GROUP BY key ORDER BY key',
+    kecamatan: "SELECT COALESCE(kecamatan, '-') AS key, COUNT(*) AS count FROM tickets WHERE created_at >= ? AND created_at < ? GROUP BY key ORDER BY key",
+  },
+  /** The first agent message at or after the latest handoff request (kept through a hand-back: last_handoff_at). */
+  /** Null responded_at (nobody answered yet) is left out by the caller: a WHERE on it would run the subquery twice. */
+  firstResponses: `SELECT c.last_handoff_at AS requested_at,
+      (SELECT MIN(m.created_at) FROM messages m WHERE m.conversation_id = c.id AND m.author = 'agent' AND m.created_at >= c.last_handoff_at) AS responded_at
+    FROM conversations c WHERE c.last_handoff_at >= ? AND c.last_handoff_at < ? ORDER BY c.last_handoff_at, c.id`,
+  resolutions: `SELECT created_at, resolved_at, resolved_due_at FROM tickets
+    WHERE resolved_at >= ? AND resolved_at < ? ORDER BY resolved_at, id`,
+} as const;
+
+/** The open unanswered groups, most often seen first, then most recently (index order of unanswered_open: no sort). */
+export const UNANSWERED_SQL = {
+  open: "SELECT * FROM unanswered_groups WHERE status = 'open' ORDER BY count DESC, last_seen DESC, id LIMIT ?",
+} as const;
+
+/** Drafts, newest first, by the given filters. */
+export function draftListQuery(filter: Parameters<DraftRepository['list']>[0]): Query {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  if (filter.status) {
+    where.push(`status IN (${placeholders(filter.status)})`);
+    params.push(...filter.status);
+  }
+  for (const [key, column] of [['entryId', 'entry_id'], ['authorId', 'author_id']] as const) {
+    if (filter[key] === undefined) continue;
+    where.push(`${column} = ?`);
+    params.push(filter[key]);
+  }
+  return {
+    text: `SELECT * FROM drafts ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`,
+    params: [...params, filter.limit ?? -1],
+  };
+}
+
+/**
+ * The audit log, newest first (at, then id), by the given filters. `beforeId` continues after
+ * that event in the same order (keyset paging: pages stay right while events are added); an
+ * unknown beforeId gives nothing.
+ */
+export function auditListQuery(filter: Parameters<AuditRepository['list']>[0]): Query {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  for (const [key, column] of [['actorId', 'actor_id'], ['action', 'action'], ['target', 'target']] as const) {
+    if (filter[key] === undefined) continue;
+    where.push(`${column} = ?`);
+    params.push(filter[key]);
+  }
+  if (filter.from !== undefined) {
+    where.push('at >= ?');
+    params.push(ms(filter.from));
+  }
+  if (filter.to !== undefined) {
+    where.push('at < ?');
+    params.push(ms(filter.to));
+  }
+  if (filter.beforeId !== undefined) {
+    where.push('(at, id) < (SELECT at, id FROM audit_events WHERE id = ?)');
+    params.push(filter.beforeId);
+  }
+  return {
+    text: `SELECT * FROM audit_events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY at DESC, id DESC LIMIT ?`,
+    params: [...params, filter.limit ?? -1],
+  };
+}
+
 /** `col = ?` assignments for the defined keys of a patch; unknown keys are ignored. */
 function assignments<K extends string>(patch: Partial<Record<K, unknown>>, columns: Record<K, [string, Encode]>) {
   const sets: string[] = [];
@@ -941,6 +1190,8 @@ export function openSqliteStore(options: { file: string }): Store {
   db.function('siratu_phone_keys', { deterministic: true }, (channel: unknown, externalId: unknown, phone: unknown) =>
     phoneKey(channel as Contact['channel'], String(externalId), typeof phone === 'string' ? phone : null),
   );
+  // The day of an epoch-ms instant in an IANA zone (dashboard queries, STATS_SQL); used by no schema object.
+  db.function('siratu_day', { deterministic: true }, (at: unknown, timeZone: unknown) => dayKeyIn(String(timeZone))(Number(at)));
 
   // Immediate: two processes opening a fresh file at once migrate it once.
   db.transaction(() => {
@@ -1011,8 +1262,14 @@ export function openSqliteStore(options: { file: string }): Store {
       if (!row) return null;
       const now = new Date();
       const status = patch.status === undefined ? undefined : { from: row.status, to: patch.status };
-      const events = [...(JSON.parse(row.events) as unknown[]), ticketEvent(event, now, status)];
+      const recorded = ticketEvent(event, now, status);
+      const events = [...(JSON.parse(row.events) as unknown[]), recorded];
       const { sets, params } = assignments(patch, TICKET_COLUMNS);
+      if (patch.status === 'selesai' && row.status !== 'selesai') {
+        // Resolved: when, and the deadline in force until now (dashboard: resolutions).
+        sets.push('resolved_at = ?', 'resolved_due_at = ?');
+        params.push(ms(recorded.at), row.due_at);
+      }
       sql(`UPDATE tickets SET ${[...sets, 'events = ?', 'updated_at = ?'].join(', ')} WHERE id = ?`).run(
         ...params, json(events), ms(now), id,
       );
@@ -1032,6 +1289,37 @@ export function openSqliteStore(options: { file: string }): Store {
       id,
     );
     return toTicket(ticketById(id)!);
+  });
+
+  /** A withdrawn copy of the latest version as the next version, and the revision bump, under one write lock. */
+  const withdraw = db.transaction((id: string, by: string, note: string | undefined): boolean => {
+    const last = one<EntryVersionRow>('SELECT * FROM entry_versions WHERE entry_id = ? ORDER BY version DESC LIMIT 1', id);
+    if (!last || last.withdrawn) return false;
+    sql('INSERT INTO entry_versions (entry_id, version, entry, published_by, note, withdrawn, at) VALUES (?, ?, ?, ?, ?, 1, ?)').run(
+      id, last.version + 1, last.entry, by, note ?? null, Date.now(),
+    );
+    bump('knowledge:revision');
+    return true;
+  });
+
+  /** Adds a message to an open group (or starts a group) under one write lock: counts and samples stay exact across processes. */
+  const recordUnanswered = db.transaction((message: { text: string; stems: string[]; at: Date }, groupId: string | undefined): UnansweredGroup => {
+    const row = groupId === undefined ? undefined : one<UnansweredRow>("SELECT * FROM unanswered_groups WHERE id = ? AND status = 'open'", groupId);
+    if (row) {
+      const at = ms(message.at);
+      return toUnansweredGroup(
+        one<UnansweredRow>(
+          `UPDATE unanswered_groups SET count = count + 1, samples = ?, first_seen = MIN(first_seen, ?), last_seen = MAX(last_seen, ?)
+           WHERE id = ? RETURNING *`,
+          json(addSample(JSON.parse(row.samples) as string[], message.text)), at, at, row.id,
+        )!,
+      );
+    }
+    const g = buildUnansweredGroup(message);
+    sql('INSERT INTO unanswered_groups (id, stems, samples, count, first_seen, last_seen, status) VALUES (?, ?, ?, ?, ?, ?, ?)').run(
+      g.id, json(g.stems), json(g.samples), g.count, ms(g.firstSeen), ms(g.lastSeen), g.status,
+    );
+    return g;
   });
 
   /** Next version of the entry and the revision bump, under one write lock. */
@@ -1062,6 +1350,9 @@ export function openSqliteStore(options: { file: string }): Store {
 
   const latestVersions = `SELECT * FROM entry_versions v
     WHERE version = (SELECT MAX(version) FROM entry_versions WHERE entry_id = v.entry_id)`;
+
+  /** A stats range as query parameters (the zone checked first: an unknown one is a RangeError, as in MongoDB). */
+  const span = (range: StatsRange) => ({ zone: checkTimeZone(range.timeZone), from: ms(range.from), to: ms(range.to) });
 
   return {
     engine: 'sqlite',
@@ -1123,6 +1414,10 @@ export function openSqliteStore(options: { file: string }): Store {
         if (condition.ifAssignee !== undefined) {
           where.push('assignee_id IS ?'); // IS matches NULL too: ifAssignee null = "nobody owns it"
           whereParams.push(condition.ifAssignee);
+        }
+        if (patch.handoffRequestedAt) {
+          sets.push('last_handoff_at = ?'); // kept when a hand-back clears the request (first-response times)
+          params.push(ms(patch.handoffRequestedAt));
         }
         try {
           const row = one<ConversationRow>(
@@ -1236,7 +1531,7 @@ export function openSqliteStore(options: { file: string }): Store {
 
     knowledge: {
       async published() {
-        return all<EntryVersionRow>(`${latestVersions} ORDER BY entry_id`).map((row) => toEntryVersion(row).entry);
+        return all<EntryVersionRow>(`${latestVersions} AND NOT withdrawn ORDER BY entry_id`).map((row) => toEntryVersion(row).entry);
       },
       async get(id) {
         const row = one<EntryVersionRow>('SELECT * FROM entry_versions WHERE entry_id = ? ORDER BY version DESC LIMIT 1', id);
@@ -1250,6 +1545,107 @@ export function openSqliteStore(options: { file: string }): Store {
       },
       async revision() {
         return one<{ value: number }>("SELECT value FROM counters WHERE name = 'knowledge:revision'")?.value ?? 0;
+      },
+      async withdraw(id, by, note) {
+        return withdraw.immediate(id, by, note);
+      },
+    },
+
+    drafts: {
+      async create(input) {
+        const d = buildDraft(input);
+        sql(
+          `INSERT INTO drafts (id, entry_id, base_version, entry, status, author_id, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        ).run(d.id, d.entryId, d.baseVersion, json(d.entry), d.status, d.authorId, ms(d.createdAt), ms(d.updatedAt));
+        return d;
+      },
+      async get(id) {
+        const row = one<DraftRow>('SELECT * FROM drafts WHERE id = ?', id);
+        return row ? toDraft(row) : null;
+      },
+      async update(id, patch, ifStatus) {
+        // One statement: the status check and the write are atomic (two reviewers cannot both approve).
+        const { sets, params } = assignments(patch, DRAFT_COLUMNS);
+        const row = one<DraftRow>(
+          `UPDATE drafts SET ${[...sets, 'updated_at = ?'].join(', ')} WHERE id = ? AND status IN (${placeholders(ifStatus)}) RETURNING *`,
+          ...params, Date.now(), id, ...ifStatus,
+        );
+        return row ? toDraft(row) : null;
+      },
+      async list(filter) {
+        const query = draftListQuery(filter);
+        return all<DraftRow>(query.text, ...query.params).map(toDraft);
+      },
+    },
+
+    unanswered: {
+      async record(message, groupId) {
+        return recordUnanswered.immediate(message, groupId);
+      },
+      async open(n) {
+        return all<UnansweredRow>(
+          UNANSWERED_SQL.open, limit(n),
+        ).map(toUnansweredGroup);
+      },
+      async get(id) {
+        const row = one<UnansweredRow>('SELECT * FROM unanswered_groups WHERE id = ?', id);
+        return row ? toUnansweredGroup(row) : null;
+      },
+      async resolve(id, resolution) {
+        // Only an open group: a second admin acting on the same group gets null instead of overwriting the first.
+        const row = one<UnansweredRow>(
+          "UPDATE unanswered_groups SET status = ?, resolution = ? WHERE id = ? AND status = 'open' RETURNING *",
+          resolvedStatus(resolution), json(reviveResolution(resolution)), id,
+        );
+        return row ? toUnansweredGroup(row) : null;
+      },
+    },
+
+    audit: {
+      async add(input) {
+        const e = buildAuditEvent(input);
+        sql('INSERT INTO audit_events (id, at, actor_id, action, target, summary) VALUES (?, ?, ?, ?, ?, ?)').run(
+          e.id, ms(e.at), e.actorId, e.action, e.target, e.summary,
+        );
+        return e;
+      },
+      async list(filter) {
+        const query = auditListQuery(filter);
+        return all<AuditRow>(query.text, ...query.params).map(toAuditEvent);
+      },
+    },
+
+    stats: {
+      async conversationsPerDay(range) {
+        const { zone, from, to } = span(range);
+        return all<{ day: string; channel: Conversation['channel']; count: number }>(STATS_SQL.conversationsPerDay, zone, from, to);
+      },
+      async repliesPerDay(range) {
+        const { zone, from, to } = span(range);
+        return all<{ day: string; kind: NonNullable<Message['kind']>; count: number }>(STATS_SQL.repliesPerDay, zone, from, to);
+      },
+      async answersPerEntry(range) {
+        const { from, to } = span(range);
+        return all<{ entry: string; count: number }>(STATS_SQL.answersPerEntry, from, to);
+      },
+      async ticketsBy(range, field) {
+        const { from, to } = span(range);
+        return all<{ key: string; count: number }>(STATS_SQL.ticketsBy[field], from, to);
+      },
+      async firstResponses(range) {
+        const { from, to } = span(range);
+        return all<{ requested_at: number; responded_at: number | null }>(STATS_SQL.firstResponses, from, to).flatMap((row) =>
+          row.responded_at === null ? [] : [{ requestedAt: new Date(row.requested_at), respondedAt: new Date(row.responded_at) }],
+        );
+      },
+      async resolutions(range) {
+        const { from, to } = span(range);
+        return all<{ created_at: number; resolved_at: number; resolved_due_at: number | null }>(STATS_SQL.resolutions, from, to).map((row) => ({
+          createdAt: new Date(row.created_at),
+          resolvedAt: new Date(row.resolved_at),
+          withinDue: row.resolved_due_at === null ? null : row.resolved_at <= row.resolved_due_at,
+        }));
       },
     },
 

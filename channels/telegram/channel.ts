@@ -112,7 +112,7 @@ export function createTelegramChannel(options: TelegramChannelOptions): Telegram
   const apiRoot = (options.apiRoot ?? DEFAULT_API_ROOT).replace(/\/+$/u, '');
   // getUpdates holds the connection for up to POLL_TIMEOUT_S; any other call gets the same generous bound.
   const bot = new Bot(options.token, { botInfo: options.botInfo, client: { apiRoot, timeoutSeconds: POLL_TIMEOUT_S + 30 } });
-  const sender = createTelegramSender(bot.api);
+  const sender = createTelegramSender(bot.api, { files: store.files });
   const downloader = createFileDownloader({ api: bot.api, token: options.token, apiRoot, files: store.files, fetch: options.fetchFile });
   const recent = new RecentIds();
   const lifetime = new AbortController();

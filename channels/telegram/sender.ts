@@ -5,11 +5,11 @@
  * text is the option's label, and Telegram's errors are sorted into "retry
  * later" and "retrying cannot help" for the queue.
  */
-import { GrammyError, HttpError, type Api } from 'grammy';
+import { GrammyError, HttpError, InputFile, type Api } from 'grammy';
 import type { ReplyKeyboardMarkup, ReplyKeyboardRemove } from 'grammy/types';
 import type { ChannelCapabilities, ChannelSender, OutboundPart } from '../../bot/delivery.js';
 import { PermanentJobError } from '../../bot/queue/types.js';
-import type { Message } from '../../bot/store/types.js';
+import type { FileRepository, Message } from '../../bot/store/types.js';
 import { encodeForChannel } from '../encode.js';
 
 export const TELEGRAM_CAPABILITIES: ChannelCapabilities = { buttons: true, maxTextLength: 4096, markup: 'telegram-html' };
@@ -69,10 +69,22 @@ export function mapTelegramError(error: unknown): Error {
 
 const isParseError = (error: unknown) => error instanceof GrammyError && error.error_code === 400 && /can't parse entities|unsupported start tag|can't find end tag/iu.test(error.description);
 
-export function createTelegramSender(api: Api, options: { sleep?: (ms: number) => Promise<void> } = {}): ChannelSender {
+export function createTelegramSender(
+  api: Api,
+  options: { sleep?: (ms: number) => Promise<void>; files?: Pick<FileRepository, 'get'> } = {},
+): ChannelSender {
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
 
+  /** An agent's photo or document, from the store. */
+  const sendFile = async (chatId: string, attachment: NonNullable<OutboundPart['attachment']>) => {
+    const file = await options.files?.get(attachment.key);
+    if (!file) throw new PermanentJobError(`attachment ${attachment.key} is not stored`);
+    const input = new InputFile(file.data, attachment.fileName ?? file.fileName ?? 'lampiran');
+    return attachment.kind === 'image' ? api.sendPhoto(chatId, input) : api.sendDocument(chatId, input);
+  };
+
   const sendOnce = async (chatId: string, part: OutboundPart) => {
+    if (part.attachment) return sendFile(chatId, part.attachment);
     const reply_markup = replyMarkup(part);
     try {
       return await api.sendMessage(chatId, part.text, { parse_mode: 'HTML', reply_markup, link_preview_options: { is_disabled: true } });

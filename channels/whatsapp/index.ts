@@ -116,7 +116,7 @@ export function createWhatsAppChannel(deps: WhatsAppChannelDeps): WhatsAppChanne
     onSocket: (socket: WASocket) => inbound.attach(socket),
     onOpenChange: (open) => sender.setOpen(open),
   });
-  const sender: WhatsAppSender = new WhatsAppSender({ socket: () => connection.openSocket, cipher, chats, log: deps.log, ...deps.sender });
+  const sender: WhatsAppSender = new WhatsAppSender({ socket: () => connection.openSocket, cipher, chats, log: deps.log, files: deps.store.files, ...deps.sender });
 
   let holding = false;
   let processing = false;

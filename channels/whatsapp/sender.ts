@@ -17,11 +17,11 @@
  * Only chats whose citizen wrote first are ever sent to (known-chats.ts);
  * anything else fails for good, without a retry.
  */
-import type { WASocket } from '@whiskeysockets/baileys';
+import type { AnyMessageContent, WASocket } from '@whiskeysockets/baileys';
 import type { ChannelCapabilities, ChannelSender, OutboundPart } from '../../bot/delivery.js';
 import type { Logger } from '../../bot/log.js';
 import { PermanentJobError } from '../../bot/queue/types.js';
-import type { Message } from '../../bot/store/types.js';
+import type { FileRepository, Message } from '../../bot/store/types.js';
 import { encodeForChannel } from '../encode.js';
 import type { AuthCipher } from './crypto.js';
 import { isPersonalChat } from './decode.js';
@@ -42,6 +42,8 @@ export interface WhatsAppSenderDeps {
   cipher: AuthCipher;
   chats: KnownChats;
   log: Logger;
+  /** Where agents' attachments are stored. */
+  files?: Pick<FileRepository, 'get'>;
   /** Random pause before each message, in ms (default 500–2000). */
   jitterMs?: [number, number];
   /** Messages per second for the whole number (default 1; tests go faster). */
@@ -109,9 +111,18 @@ export class WhatsAppSender implements ChannelSender {
     const socket = this.deps.socket();
     if (!socket) throw new NotConnectedError();
     const messageId = this.deps.cipher.messageIdFor(idempotencyKey);
-    const sent = await socket.sendMessage(to, { text: part.text }, { messageId });
+    const sent = await socket.sendMessage(to, await this.content(part), { messageId });
     this.log.debug({ messageId }, 'whatsapp message sent');
     return { platformMessageId: sent?.key.id ?? messageId };
+  }
+
+  /** Text, or an agent's photo/document from the store. */
+  private async content(part: OutboundPart): Promise<AnyMessageContent> {
+    if (!part.attachment) return { text: part.text };
+    const file = await this.deps.files?.get(part.attachment.key);
+    if (!file) throw new PermanentJobError(`attachment ${part.attachment.key} is not stored`);
+    if (part.attachment.kind === 'image') return { image: file.data, mimetype: file.mimeType };
+    return { document: file.data, mimetype: file.mimeType, fileName: part.attachment.fileName ?? file.fileName ?? 'lampiran' };
   }
 
   private async presence(socket: SenderSocket | undefined, state: 'composing' | 'paused', jid: string): Promise<void> {

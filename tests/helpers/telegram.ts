@@ -195,6 +195,8 @@ export async function createTelegramDesk(options: { files?: Record<string, Buffe
     if (answer instanceof Error) throw answer;
     if (answer) return answer as never;
     switch (method) {
+      case 'sendPhoto':
+      case 'sendDocument':
       case 'sendMessage': {
         const p = payload as { chat_id: number | string; text: string };
         return { ok: true, result: { message_id: messageId++, date: Math.floor(Date.now() / 1000), chat: { id: Number(p.chat_id), type: 'private' }, text: p.text } } as never;
