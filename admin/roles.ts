@@ -1,21 +1,7 @@
-/**
- * Staff roles, ordered: agent < supervisor < admin. A route names the lowest
- * role that may use it; every higher role may too.
- */
-import { ROLES, type Role } from '../bot/store/types.js';
+/** How staff roles look in the admin area (the ranking itself: bot/roles.ts). */
+import type { Role } from '../bot/roles.js';
 
-export { ROLES, type Role };
-
-const RANK: Record<Role, number> = { agent: 0, supervisor: 1, admin: 2 };
-
-/** True when `role` is `minimum` or higher. */
-export function hasRole(role: Role, minimum: Role): boolean {
-  return RANK[role] >= RANK[minimum];
-}
-
-export function isRole(value: unknown): value is Role {
-  return typeof value === 'string' && (ROLES as readonly string[]).includes(value);
-}
+export { hasRole, isRole, ROLES, type Role } from '../bot/roles.js';
 
 /** How the UI names each role. */
 export const ROLE_LABELS: Record<Role, string> = {

@@ -19,6 +19,8 @@
  */
 import express, { Router, type ErrorRequestHandler } from 'express';
 import helmet from 'helmet';
+import type { KnowledgeBase } from '../bot/knowledge-base.js';
+import type { KnowledgeEditor } from '../bot/knowledge-editing.js';
 import type { Logger } from '../bot/log.js';
 import type { Store } from '../bot/store/types.js';
 import { accessControl, authOf, csrfProtection, publicRoute, wantsJson } from './access.js';
@@ -51,6 +53,8 @@ export interface AdminDeps {
   outbox?: RetryingOutbox;
   /** The helpdesk service and the dispatcher's events and tickets: the inbox (admin/routes/inbox*.ts) is mounted when given. */
   inbox?: InboxDeps;
+  /** The knowledge base and its editor: the knowledge-base pages, the unanswered list and the dashboard are mounted when given. */
+  knowledge?: { knowledge: KnowledgeBase; editor: KnowledgeEditor };
   /** Where the router is mounted (cookies and links use it). */
   base?: string;
 }

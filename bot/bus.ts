@@ -20,6 +20,8 @@ export interface HelpdeskEvents {
   conversation: [conversation: Conversation];
   /** A ticket was created or changed. */
   ticket: [ticket: Ticket];
+  /** The knowledge base or office profile was published: every instance reloads it now. */
+  knowledge: [];
 }
 
 export type EventBus = EventEmitter<HelpdeskEvents> & {

@@ -15,6 +15,7 @@ import { AGENT_REQUEST, complaintCategory } from './complaints.js';
 import type { Dispatcher } from './dispatcher.js';
 import { askForRating } from './flows/rating.js';
 import { OFFICE_SETTING } from './knowledge-base.js';
+import { hasRole } from './roles.js';
 import type { Logger } from './log.js';
 import { MAIN_MENU, MENUS, menuOptions } from './menu.js';
 import { isOfficeOpen, nextOpeningText } from './office.js';
@@ -83,8 +84,6 @@ interface HandoffTimeout {
   requestedAt: string;
 }
 
-const rank: Record<User['role'], number> = { agent: 1, supervisor: 2, admin: 3 };
-export const atLeast = (user: Pick<User, 'role'>, role: User['role']) => rank[user.role] >= rank[role];
 
 export class Helpdesk {
   private readonly clock: () => Date;
@@ -105,12 +104,12 @@ export class Helpdesk {
 
   /** Supervisors and admins see everything; an agent sees personal data (phone, NIK) only in chats they own. */
   mayReveal(user: User, conversation: Conversation): boolean {
-    return atLeast(user, 'supervisor') || conversation.assigneeId === user.id;
+    return hasRole(user.role, 'supervisor') || conversation.assigneeId === user.id;
   }
 
   /** Reports against staff (pungli, calo) are for supervisors only. */
   mayView(user: User, ticket: Ticket): boolean {
-    return atLeast(user, 'supervisor') || !complaintCategory(ticket.category)?.confidential;
+    return hasRole(user.role, 'supervisor') || !complaintCategory(ticket.category)?.confidential;
   }
 
   /**
@@ -118,7 +117,7 @@ export class Helpdesk {
    * only when a supervisor gave it to them.
    */
   async mayViewConversation(user: User, conversation: Conversation): Promise<boolean> {
-    if (atLeast(user, 'supervisor') || conversation.assigneeId === user.id) return true;
+    if (hasRole(user.role, 'supervisor') || conversation.assigneeId === user.id) return true;
     const tickets = await this.deps.store.tickets.list({ conversationId: conversation.id, limit: 50 });
     return !tickets.some((ticket) => complaintCategory(ticket.category)?.confidential);
   }
@@ -287,7 +286,7 @@ export class Helpdesk {
 
   /** A supervisor gives a conversation to an agent (or takes it from one). */
   async assign(conversationId: string, agentId: string, by: User): Promise<Conversation> {
-    if (!atLeast(by, 'supervisor')) throw new HelpdeskError('Hanya supervisor yang bisa mengalihkan percakapan.', 403);
+    if (!hasRole(by.role, 'supervisor')) throw new HelpdeskError('Hanya supervisor yang bisa mengalihkan percakapan.', 403);
     const agent = await this.deps.store.users.get(agentId);
     if (!agent || agent.disabled) throw new HelpdeskError('Petugas tidak ditemukan.', 404);
     const conversation = await this.get(conversationId);
@@ -306,7 +305,7 @@ export class Helpdesk {
       conversation = (await this.claim(conversation.id, user)) ?? (await this.get(conversation.id));
     }
     if (conversation.state === 'closed') throw new HelpdeskError('Percakapan sudah ditutup.', 409);
-    if (conversation.assigneeId !== user.id && !atLeast(user, 'supervisor')) {
+    if (conversation.assigneeId !== user.id && !hasRole(user.role, 'supervisor')) {
       throw new HelpdeskError('Percakapan ini ditangani petugas lain.', 403);
     }
     return this.deps.dispatcher.post(conversation.id, { author: 'agent', authorId: user.id, text: content.text, attachments: content.attachments });
@@ -334,7 +333,7 @@ export class Helpdesk {
   async close(conversationId: string, user: User): Promise<Conversation> {
     const conversation = await this.get(conversationId);
     if (conversation.state === 'closed') return conversation;
-    if (conversation.state === 'agent' && conversation.assigneeId !== user.id && !atLeast(user, 'supervisor')) {
+    if (conversation.state === 'agent' && conversation.assigneeId !== user.id && !hasRole(user.role, 'supervisor')) {
       throw new HelpdeskError('Percakapan ini ditangani petugas lain.', 403);
     }
     const updated = await this.deps.store.conversations.update(conversation.id, { state: 'closed', closedAt: this.clock(), flow: null });
@@ -393,7 +392,7 @@ export class Helpdesk {
   private async owned(conversationId: string, user: User): Promise<Conversation> {
     const conversation = await this.get(conversationId);
     if (conversation.state !== 'agent') throw new HelpdeskError('Percakapan ini tidak sedang ditangani petugas.', 409);
-    if (conversation.assigneeId !== user.id && !atLeast(user, 'supervisor')) throw new HelpdeskError('Percakapan ini ditangani petugas lain.', 403);
+    if (conversation.assigneeId !== user.id && !hasRole(user.role, 'supervisor')) throw new HelpdeskError('Percakapan ini ditangani petugas lain.', 403);
     return conversation;
   }
 

@@ -5,6 +5,7 @@
  * admin publishes, so an edit is live everywhere without a restart.
  */
 import type { Language } from '../knowledge/load.js';
+import type { EventBus } from './bus.js';
 import type { Entry, OfficeProfile } from '../knowledge/schema.js';
 import { Understander } from './nlu/understand.js';
 import type { Store } from './store/types.js';
@@ -43,6 +44,22 @@ export class KnowledgeBase {
   /** Forces the next `current()` to look at the store (after a local publish). */
   invalidate(): void {
     this.checkedAt = 0;
+  }
+
+  /** Reloads as soon as any instance publishes (the revision check every `maxAgeMs` remains the fallback). */
+  follow(events: EventBus): this {
+    events.on('knowledge', () => this.invalidate());
+    return this;
+  }
+
+  /**
+   * The NLU as it would be with `entry` published (replacing the entry with
+   * its id, or added): the admin area's "try a question" compares the two.
+   */
+  async trial(entry: Entry): Promise<Understander> {
+    const { entries, office } = await this.current();
+    const changed = new Map(entries).set(entry.id, entry);
+    return new Understander({ language: this.language, entries: [...changed.values()], office });
   }
 
   private async refresh(): Promise<KnowledgeSnapshot> {

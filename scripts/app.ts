@@ -18,6 +18,7 @@ import { createCalendar } from '../bot/calendar.js';
 import { Helpdesk } from '../bot/helpdesk.js';
 import { createTicketDeadlines, startSlaWorker, type SlaWorker } from '../bot/sla.js';
 import { KnowledgeBase, seedKnowledge } from '../bot/knowledge-base.js';
+import { KnowledgeEditor } from '../bot/knowledge-editing.js';
 import { createLogger, type Logger } from '../bot/log.js';
 import { createOutbox, type RunningOutbox } from '../bot/outbox.js';
 import { openQueue, type JobQueue } from '../bot/queue/index.js';
@@ -34,6 +35,8 @@ export interface App {
   log: Logger;
   store: Store;
   knowledge: KnowledgeBase;
+  /** Drafts → approval → publishing of knowledge-base entries. */
+  editor: KnowledgeEditor;
   dispatcher: Dispatcher;
   /** The agents' side: claiming, replying, handing back, closing, auto-assignment. */
   helpdesk: Helpdesk;
@@ -63,6 +66,9 @@ export async function createApp(
   const outbox = createOutbox({ store, queue, log });
   // Live events: shared through Redis when several instances run, so every inbox and web chat sees every change.
   const events = config.REDIS_URL ? await createRedisBus(config.REDIS_URL, log) : createLocalBus();
+  knowledge.follow(events);
+  // Drafts, approval and publishing of knowledge-base entries (the admin area's editor and unanswered list use it).
+  const editor = new KnowledgeEditor({ store, knowledge, events });
   // Filled in below once the channels that provide them exist (they need the dispatcher themselves).
   const services: EngineServices = {};
   const dispatcher = new Dispatcher({ store, knowledge, log, outbox, services, events, deadlines: createTicketDeadlines({ queue, calendar, log }) });
@@ -119,6 +125,7 @@ export async function createApp(
       whatsappControl: options.whatsappControl ?? whatsapp?.control,
       outbox: options.outbox ?? outbox,
       inbox: { helpdesk, dispatcher },
+      knowledge: { knowledge, editor },
     }),
   );
 
@@ -129,6 +136,7 @@ export async function createApp(
     log,
     store,
     knowledge,
+    editor,
     dispatcher,
     helpdesk,
     queue,

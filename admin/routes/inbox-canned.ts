@@ -10,11 +10,11 @@
  *   POST /inbox/canned/:id/delete    delete
  */
 import type { Request, Response, Router } from 'express';
-import { atLeast } from '../../bot/helpdesk.js';
 import { DuplicateError, type CannedResponse, type User } from '../../bot/store/types.js';
 import { wantsJson } from '../access.js';
 import { field } from '../context.js';
 import type { Flash } from '../render.js';
+import { hasRole } from '../roles.js';
 import { type InboxContext, sendFailure, userOf } from './inbox-common.js';
 
 export const SHORTCUT = /^[a-z0-9][a-z0-9_-]{0,29}$/u;
@@ -47,7 +47,7 @@ function readForm(req: Request): Form | { error: string; form: Form } {
   return form;
 }
 
-const mayManage = (user: User, response: CannedResponse) => (response.ownerId === null ? atLeast(user, 'supervisor') : response.ownerId === user.id);
+const mayManage = (user: User, response: CannedResponse) => (response.ownerId === null ? hasRole(user.role, 'supervisor') : response.ownerId === user.id);
 
 export function cannedRoutes(router: Router, ctx: InboxContext): void {
   const { base, store, render, access, log } = ctx;
@@ -69,7 +69,7 @@ export function cannedRoutes(router: Router, ctx: InboxContext): void {
         flash: Object.hasOwn(NOTICES, code) ? NOTICES[code] : null,
         shared: all.filter((r) => r.ownerId === null).map(item),
         personal: all.filter((r) => r.ownerId === user.id).map(item),
-        supervisor: atLeast(user, 'supervisor'),
+        supervisor: hasRole(user.role, 'supervisor'),
         error: extra.editId ? '' : (extra.error ?? ''),
         editError: extra.editId ? { id: extra.editId, text: extra.error ?? '' } : null,
         form: extra.editId ? { shortcut: '', title: '', text: '', scope: 'personal' } : (extra.form ?? { shortcut: '', title: '', text: '', scope: 'personal' }),
@@ -94,7 +94,7 @@ export function cannedRoutes(router: Router, ctx: InboxContext): void {
     const user = userOf(res);
     const form = readForm(req);
     if ('error' in form) return refuse(req, res, 400, form.error, { form: form.form });
-    if (form.scope === 'shared' && !atLeast(user, 'supervisor')) return refuse(req, res, 403, 'Jawaban cepat bersama hanya bisa dibuat supervisor. Simpan sebagai jawaban pribadi.', { form });
+    if (form.scope === 'shared' && !hasRole(user.role, 'supervisor')) return refuse(req, res, 403, 'Jawaban cepat bersama hanya bisa dibuat supervisor. Simpan sebagai jawaban pribadi.', { form });
     try {
       const created = await store.cannedResponses.create({ shortcut: form.shortcut, title: form.title, text: form.text, ownerId: form.scope === 'shared' ? null : user.id });
       log.info({ canned: created.id, shared: created.ownerId === null, by: user.id }, 'inbox: canned response created');

@@ -18,7 +18,8 @@
  * redirects back to the page with a fixed notice for plain forms.
  */
 import type { Request, Response, Router } from 'express';
-import { atLeast, HelpdeskError } from '../../bot/helpdesk.js';
+import { HelpdeskError } from '../../bot/helpdesk.js';
+import { hasRole } from '../roles.js';
 import { OFFICE_SETTING } from '../../bot/knowledge-base.js';
 import type { Conversation, User } from '../../bot/store/types.js';
 import type { Attachment } from '../../bot/types.js';
@@ -55,7 +56,7 @@ export interface Permissions {
 
 export function permissions(conversation: Conversation, user: User): Permissions {
   const mine = conversation.assigneeId === user.id;
-  const boss = atLeast(user, 'supervisor');
+  const boss = hasRole(user.role, 'supervisor');
   const open = conversation.state !== 'closed';
   const free = conversation.state === 'waiting' || (conversation.state === 'bot' && !conversation.assigneeId);
   const mayAct = open && (conversation.state !== 'agent' || mine || boss);
@@ -121,7 +122,7 @@ export function conversationRoutes(router: Router, ctx: InboxContext): void {
         conversation: { id: conversation.id, channel: conversation.channel, channelLabel: CHANNELS[conversation.channel].label, channelShort: CHANNELS[conversation.channel].short, labels: conversation.labels, created: fullTime(conversation.createdAt, v.timeZone) },
         state: stateView(conversation, v),
         can,
-        supervisor: atLeast(user, 'supervisor'),
+        supervisor: hasRole(user.role, 'supervisor'),
         me: { id: user.id },
         contact,
         messages: detail.messages.map((message) => messageView(message, v, fileBase, contact.name)),

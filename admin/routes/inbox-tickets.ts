@@ -14,7 +14,8 @@
  * someone else is a supervisor's call, like reassigning a conversation.
  */
 import type { Request, Response, Router } from 'express';
-import { atLeast, HelpdeskError } from '../../bot/helpdesk.js';
+import { HelpdeskError } from '../../bot/helpdesk.js';
+import { hasRole } from '../roles.js';
 import { complaintCategory } from '../../bot/complaints.js';
 import { OFFICE_SETTING } from '../../bot/knowledge-base.js';
 import { TICKET_STATUSES, type Ticket, type TicketPatch, type TicketStatus, type User } from '../../bot/store/types.js';
@@ -114,7 +115,7 @@ export function ticketRoutes(router: Router, ctx: InboxContext): void {
       let assigneeId: string | null | undefined;
       if (given('assigneeId') && field(req, 'assigneeId') !== (ticket.assigneeId ?? '')) {
         const target = field(req, 'assigneeId') || null;
-        const mayAssign = atLeast(user, 'supervisor') || target === user.id || (target === null && ticket.assigneeId === user.id);
+        const mayAssign = hasRole(user.role, 'supervisor') || target === user.id || (target === null && ticket.assigneeId === user.id);
         if (!mayAssign) return sendFailure(ctx, req, res, 403, 'Hanya supervisor yang bisa menugaskan tiket ke petugas lain. Anda bisa menangani tiket ini sendiri.');
         if (target) {
           const person = await store.users.get(target);
@@ -124,7 +125,7 @@ export function ticketRoutes(router: Router, ctx: InboxContext): void {
       }
       if (changes.length) ticket = (await dispatcher.tickets.update(ticket.id, patch, { actor: user.id, note: changes.join('; ') })) ?? ticket;
       if (assigneeId !== undefined) ticket = (await dispatcher.tickets.update(ticket.id, { assigneeId }, { actor: user.id })) ?? ticket;
-      const nowConfidential = Boolean(complaintCategory(ticket.category)?.confidential) && !atLeast(user, 'supervisor');
+      const nowConfidential = Boolean(complaintCategory(ticket.category)?.confidential) && !hasRole(user.role, 'supervisor');
       await back(req, res, user, ticket, nowConfidential ? 'tiket-rahasia' : 'tiket');
     }),
   );

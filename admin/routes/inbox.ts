@@ -12,7 +12,8 @@
  *   conversation, tickets, canned responses: see inbox-conversation.ts, inbox-tickets.ts, inbox-canned.ts
  */
 import type { Request, Response, Router } from 'express';
-import { atLeast, INBOX_VIEWS, type ConversationSummary, type InboxView } from '../../bot/helpdesk.js';
+import { INBOX_VIEWS, type ConversationSummary, type InboxView } from '../../bot/helpdesk.js';
+import { hasRole } from '../roles.js';
 import type { User } from '../../bot/store/types.js';
 import type { AdminContext } from '../context.js';
 import { cannedRoutes } from './inbox-canned.js';
@@ -96,7 +97,7 @@ export function inboxRoutes(router: Router, admin: AdminContext, deps: InboxDeps
       ...data,
       tabs: INBOX_VIEWS.map((view) => ({ view, label: VIEW_LABELS[view], count: data.counts[view], href: `${base}/inbox?view=${view}`, current: !data.query && view === data.view })),
       empty: data.query ? 'Tidak ada percakapan yang cocok. Coba nomor tiket (ADU-2026-000123), nomor HP, atau kata lain.' : data.label ? `Tidak ada percakapan berlabel “${data.label}” di tab ini.` : EMPTY[data.view],
-      supervisor: atLeast(user, 'supervisor'),
+      supervisor: hasRole(user.role, 'supervisor'),
     });
   });
 

@@ -200,6 +200,12 @@ export class Understander {
     return [...new Set(message.stems.filter((s, i) => !this.fillers.has(s) && !this.fillers.has(message.words[i]!)))].sort().join(' ');
   }
 
+  /** The words that carry meaning in a message, stemmed and deduplicated (groups similar unanswered questions). */
+  informativeStems(text: string): string[] {
+    const signature = this.signature(this.normalizer.normalize(text));
+    return signature ? signature.split(' ') : [];
+  }
+
   /** Exposed for tests and the admin "try a question" box. */
   normalize(text: string): Normalized {
     return this.normalizer.normalize(text);
