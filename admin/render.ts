@@ -9,6 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Request, RequestHandler, Response } from 'express';
@@ -35,13 +36,27 @@ interface Asset {
   version: string;
 }
 
-/** The files under admin/public, read once; served with a content hash in the URL so they can be cached for long. */
+/**
+ * Browser libraries served from node_modules under a plain asset name, so
+ * the strict CSP (scripts from this site only) needs no CDN and the repo
+ * keeps no copy: the version is the one package-lock.json pins.
+ */
+const VENDOR: Record<string, () => string> = {
+  // chart.js exports only its module entry points; the UMD build sits next to the CommonJS one.
+  'chart.umd.js': () => join(dirname(createRequire(import.meta.url).resolve('chart.js')), 'chart.umd.js'),
+};
+
+/** The files under admin/public (and VENDOR), read once; served with a content hash in the URL so they can be cached for long. */
 export function loadAssets(): Map<string, Asset> {
   const assets = new Map<string, Asset>();
-  for (const name of readdirSync(publicDir)) {
+  const files: [string, string][] = [
+    ...readdirSync(publicDir).map((name): [string, string] => [name, join(publicDir, name)]),
+    ...Object.entries(VENDOR).map(([name, path]): [string, string] => [name, path()]),
+  ];
+  for (const [name, file] of files) {
     const type = TYPES[extname(name)];
     if (!type) continue;
-    const body = readFileSync(join(publicDir, name));
+    const body = readFileSync(file);
     assets.set(name, { body, type, version: createHash('sha256').update(body).digest('base64url').slice(0, 10) });
   }
   return assets;
@@ -66,6 +81,8 @@ export interface NavItem {
   label: string;
   minimum: Role;
   key: string;
+  /** `more`: under the "Lainnya" menu (settings and rarely used pages), so the bar fits a laptop and a phone. */
+  group?: 'more';
 }
 
 export interface Flash {

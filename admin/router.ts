@@ -19,6 +19,7 @@
  */
 import express, { Router, type ErrorRequestHandler } from 'express';
 import helmet from 'helmet';
+import type { EventBus } from '../bot/bus.js';
 import type { KnowledgeBase } from '../bot/knowledge-base.js';
 import type { KnowledgeEditor } from '../bot/knowledge-editing.js';
 import type { Logger } from '../bot/log.js';
@@ -28,11 +29,17 @@ import type { AdminContext, RetryingOutbox } from './context.js';
 import { adminError, sendAdminError } from './errors.js';
 import { assetHandler, createRenderer, loadAssets, type NavItem } from './render.js';
 import { accountRoutes } from './routes/account.js';
+import { auditRoutes } from './routes/audit.js';
+import { dashboardRoutes } from './routes/dashboard.js';
 import { deliveryRoutes } from './routes/deliveries.js';
 import { homeRoutes } from './routes/home.js';
 import type { InboxDeps } from './routes/inbox-common.js';
 import { inboxRoutes } from './routes/inbox.js';
+import { knowledgeRoutes } from './routes/knowledge.js';
 import { loginRoutes } from './routes/login.js';
+import { privacyRoutes } from './routes/privacy.js';
+import { officeRoutes } from './routes/office.js';
+import { unansweredRoutes } from './routes/unanswered.js';
 import { userRoutes } from './routes/users.js';
 import { whatsappRoutes } from './routes/whatsapp.js';
 import { SecretBox } from './secret-key.js';
@@ -55,6 +62,8 @@ export interface AdminDeps {
   inbox?: InboxDeps;
   /** The knowledge base and its editor: the knowledge-base pages, the unanswered list and the dashboard are mounted when given. */
   knowledge?: { knowledge: KnowledgeBase; editor: KnowledgeEditor };
+  /** The live event bus: an office-profile or holiday save tells every instance to reload. */
+  events?: EventBus;
   /** Where the router is mounted (cookies and links use it). */
   base?: string;
 }
@@ -67,10 +76,16 @@ export function adminArea(deps: AdminDeps): Router {
   const nav: NavItem[] = [
     { key: 'home', href: base, label: 'Beranda', minimum: 'agent' },
     ...(deps.inbox ? [{ key: 'inbox', href: `${base}/inbox`, label: 'Kotak masuk', minimum: 'agent' as const }] : []),
-    { key: 'deliveries', href: `${base}/deliveries`, label: 'Pengiriman gagal', minimum: 'supervisor' },
-    { key: 'whatsapp', href: `${base}/whatsapp`, label: 'WhatsApp', minimum: 'admin' },
-    { key: 'users', href: `${base}/users`, label: 'Pengguna', minimum: 'admin' },
-    { key: 'account', href: `${base}/account`, label: 'Akun saya', minimum: 'agent' },
+    ...(deps.knowledge ? [{ key: 'knowledge', href: `${base}/knowledge`, label: 'Basis pengetahuan', minimum: 'agent' as const }] : []),
+    ...(deps.knowledge ? [{ key: 'unanswered', href: `${base}/unanswered`, label: 'Tak terjawab', minimum: 'supervisor' as const }] : []),
+    ...(deps.knowledge ? [{ key: 'dashboard', href: `${base}/dashboard`, label: 'Dasbor', minimum: 'supervisor' as const }] : []),
+    { key: 'deliveries', href: `${base}/deliveries`, label: 'Pengiriman gagal', minimum: 'supervisor', group: 'more' },
+    { key: 'whatsapp', href: `${base}/whatsapp`, label: 'WhatsApp', minimum: 'admin', group: 'more' },
+    { key: 'users', href: `${base}/users`, label: 'Pengguna', minimum: 'admin', group: 'more' },
+    { key: 'privacy', href: `${base}/privacy`, label: 'Data warga', minimum: 'admin', group: 'more' },
+    ...(deps.knowledge ? [{ key: 'office', href: `${base}/office`, label: 'Profil kantor', minimum: 'admin' as const, group: 'more' as const }] : []),
+    { key: 'audit', href: `${base}/audit`, label: 'Log audit', minimum: 'admin', group: 'more' },
+    { key: 'account', href: `${base}/account`, label: 'Akun saya', minimum: 'agent', group: 'more' },
   ];
   const assets = loadAssets();
   const render = createRenderer({ base, assets, nav });
@@ -138,9 +153,15 @@ export function adminArea(deps: AdminDeps): Router {
   homeRoutes(router, ctx);
   accountRoutes(router, ctx);
   userRoutes(router, ctx);
+  privacyRoutes(router, ctx);
+  auditRoutes(router, ctx);
+  if (deps.knowledge) officeRoutes(router, ctx, { knowledge: deps.knowledge.knowledge, events: deps.events });
   whatsappRoutes(router, ctx);
   deliveryRoutes(router, ctx);
   if (deps.inbox) inboxRoutes(router, ctx, deps.inbox);
+  if (deps.knowledge) knowledgeRoutes(router, ctx, deps.knowledge);
+  if (deps.knowledge) unansweredRoutes(router, ctx, deps.knowledge);
+  if (deps.knowledge) dashboardRoutes(router, ctx, deps.knowledge);
 
   // Not found: strangers are sent to the login page, so the area reveals nothing about its routes.
   router.use((req, res) => {

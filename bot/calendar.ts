@@ -3,7 +3,8 @@
  * with office hours that is not a national holiday, cuti bersama or regional
  * holiday) and deadlines counted in working days, all in the office's own
  * time zone. Pure functions of the office profile and the holiday data
- * (knowledge/calendar/, loaded by loadHolidays); nothing here reads a clock.
+ * (shipped in knowledge/calendar/, kept in the store and edited by admins:
+ * bot/office-editing.ts); nothing here reads a clock or the store.
  *
  * The due-date rule (how SP4N-LAPOR! and Indonesian service standards count
  * "n hari kerja"):
@@ -119,6 +120,34 @@ function addDays(date: LocalDate, days: number): LocalDate {
   return formatLocalDate(parseLocalDate(date) + days * DAY_MS);
 }
 
+/** The instant a zone's clock shows `minutes` past midnight on `date`. */
+function instantIn(timeZone: string, date: LocalDate, minutes: number): Date {
+  const wall = parseLocalDate(date) + minutes * 60_000;
+  let guess = wall - (wallClock(timeZone, wall) - wall);
+  guess = wall - (wallClock(timeZone, guess) - guess); // second pass settles a daylight-saving edge
+  return new Date(guess);
+}
+
+/** Midnight at the start of an office date (date filters in the admin area count whole office days). */
+export function startOfLocalDay(date: LocalDate, timeZone: string): Date {
+  return instantIn(timeZone, date, 0);
+}
+
+/**
+ * Where deadlines get the calendar from. Admins edit the office hours and the
+ * holidays while the server runs (bot/office-editing.ts storedCalendar), so
+ * the deadline code asks for the current calendar each time instead of
+ * keeping one built at start-up.
+ */
+export interface CalendarSource {
+  current(): Promise<Calendar>;
+}
+
+/** A calendar that never changes (tests, tools). */
+export function fixedCalendar(calendar: Calendar): CalendarSource {
+  return { current: async () => calendar };
+}
+
 export function createCalendar(options: { office: Pick<OfficeProfile, 'timeZone' | 'hours'>; holidays: HolidayData | readonly Holiday[] }): Calendar {
   const { timeZone } = options.office;
   wallClockFormat(timeZone); // throws RangeError now for an unknown zone
@@ -138,13 +167,7 @@ export function createCalendar(options: { office: Pick<OfficeProfile, 'timeZone'
 
   const slotsOn = (date: LocalDate) => slots[new Date(parseLocalDate(date)).getUTCDay()]!;
 
-  /** The instant the office's clock shows `minutes` past midnight on `date`. */
-  function instantOf(date: LocalDate, minutes: number): Date {
-    const wall = parseLocalDate(date) + minutes * 60_000;
-    let guess = wall - (wallClock(timeZone, wall) - wall);
-    guess = wall - (wallClock(timeZone, guess) - guess); // second pass settles a daylight-saving edge
-    return new Date(guess);
-  }
+  const instantOf = (date: LocalDate, minutes: number) => instantIn(timeZone, date, minutes);
 
   /** Office date and seconds since local midnight of an instant. */
   function local(at: Date): { date: LocalDate; seconds: number } {

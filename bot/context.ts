@@ -7,6 +7,7 @@
 import type { KnowledgeSnapshot } from './knowledge-base.js';
 import type { TicketService } from './tickets.js';
 import type { Understanding } from './nlu/understand.js';
+import type { FallbackNote } from './unanswered.js';
 import type { Contact, Conversation, ConversationPatch, DialogueMemory, FlowState, Message, Store } from './store/types.js';
 import type { Reply, ReplyKind, ReplyOption } from './types.js';
 
@@ -30,6 +31,7 @@ export class TurnContext {
   /** Changes to the conversation, committed together with the replies. */
   readonly changes: ConversationPatch = {};
   private understood: Understanding | undefined;
+  private fellBack: FallbackNote | undefined;
 
   constructor(
     /** The stored inbound message. */
@@ -75,6 +77,16 @@ export class TurnContext {
 
   reply(kind: ReplyKind, text: string, extra: { options?: ReplyOption[]; entry?: string; confidence?: number } = {}): void {
     this.replies.push({ kind, text, ...extra });
+  }
+
+  /** Records that the NLU fell back, and why (the reply itself is still the middleware's). */
+  noteFallback(understanding: Understanding): void {
+    this.fellBack = { reason: understanding.fallbackReason ?? 'unknown', text: this.text };
+  }
+
+  /** Set when the NLU could not answer: the dispatcher hands it to the unanswered-questions log (bot/unanswered.ts). */
+  get fallback(): FallbackNote | undefined {
+    return this.fellBack;
   }
 
   setFlow(flow: FlowState | null): void {

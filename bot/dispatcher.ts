@@ -10,7 +10,9 @@
  * (Telegram, WhatsApp) and marks the message handled. If the process dies in
  * between, `recover()` finds the message unhandled and either finishes the
  * committed turn or runs it again; ticket creation is keyed by the message
- * id, so nothing is filed twice. Turns of one conversation run one at a time
+ * id, so nothing is filed twice. A fallback the knowledge base could not
+ * answer is queued for the unanswered-questions log before the commit
+ * (bot/unanswered.ts). Turns of one conversation run one at a time
  * in this process, and a version check on the conversation catches another
  * process's turn.
  */
@@ -23,6 +25,7 @@ import type { KnowledgeBase } from './knowledge-base.js';
 import type { Logger } from './log.js';
 import type { EngineServices } from './context.js';
 import type { Conversation, Message, MessageAuthor, Store } from './store/types.js';
+import type { UnansweredLog } from './unanswered.js';
 import type { Attachment, ChannelName, Inbound, ReplyKind, ReplyOption } from './types.js';
 
 /** Longest message we keep; longer ones are cut (and the citizen still gets an answer). */
@@ -64,6 +67,8 @@ export interface DispatcherOptions {
   events?: EventBus;
   /** Ticket deadlines (bot/sla.ts): tickets filed in conversations get a due date and an SLA job. */
   deadlines?: TicketDeadlines;
+  /** Where messages the bot could not answer are noted (bot/unanswered.ts). */
+  unanswered?: Pick<UnansweredLog, 'note'>;
 }
 
 /** A message to a citizen outside a turn: a status change, an agent's reply, a one-time code. */
@@ -87,6 +92,7 @@ export class Dispatcher {
   private readonly clock: () => Date;
   private readonly outbox: Outbox | undefined;
   private readonly services: EngineServices;
+  private readonly unanswered: Pick<UnansweredLog, 'note'> | undefined;
   /** Where tickets are created and changed (the engine's complaints, the inbox, SLA jobs). */
   readonly tickets: TicketService;
 
@@ -97,6 +103,7 @@ export class Dispatcher {
     this.clock = options.clock ?? (() => new Date());
     this.outbox = options.outbox;
     this.services = options.services ?? {};
+    this.unanswered = options.unanswered;
     this.events = options.events ?? createLocalBus();
     this.tickets = new TicketService({ store: this.store, dispatcher: this, deadlines: options.deadlines });
   }
@@ -202,6 +209,7 @@ export class Dispatcher {
       const now = this.clock();
       const ctx = new TurnContext(message, contact, conversation, knowledge, this.store, now, this.tickets, this.services);
       await engine(ctx, async () => undefined);
+      if (ctx.fallback) await this.noteFallback(message, ctx.fallback);
       const replies = ctx.replies.map((reply, index) => ({
         // Derived from the inbound id: storing a reply twice is a no-op, and replies sort right after their message.
         id: `${message.id}-${String(index + 1).padStart(2, '0')}`,
@@ -227,6 +235,18 @@ export class Dispatcher {
       if (updated) return this.finish(message, updated, conversation.state, started);
     }
     throw new Error(`conversation ${message.conversationId} kept changing under turn ${message.id}`);
+  }
+
+  /**
+   * Queued before the turn commits, so a crash cannot lose it; the job checks the
+   * stored reply later. A queue failure must not cost the citizen their answer.
+   */
+  private async noteFallback(message: Message, fallback: NonNullable<TurnContext['fallback']>): Promise<void> {
+    try {
+      await this.unanswered?.note(message, fallback);
+    } catch (error) {
+      this.log.warn({ err: error, messageId: message.id }, 'unanswered message not queued');
+    }
   }
 
   /** Stores the committed turn's replies (idempotently), marks the message handled and tells listeners. */

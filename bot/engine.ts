@@ -189,6 +189,7 @@ const understandMessage: Middleware = async (ctx) => {
       showMenu(ctx);
       return;
     case 'fallback':
+      ctx.noteFallback(understanding);
       fallback(ctx, understanding);
       return;
   }

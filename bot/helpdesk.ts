@@ -10,6 +10,7 @@
  * Claiming is one conditional update in the store (`ifState waiting`,
  * `ifAssignee null`), so two agents clicking at once get one winner.
  */
+import { CHANNEL_NAMES, recordAudit } from './audit.js';
 import type { EventBus } from './bus.js';
 import { AGENT_REQUEST, complaintCategory } from './complaints.js';
 import type { Dispatcher } from './dispatcher.js';
@@ -293,6 +294,8 @@ export class Helpdesk {
     if (conversation.state === 'closed') throw new HelpdeskError('Percakapan sudah ditutup.', 409);
     const updated = await this.deps.store.conversations.update(conversation.id, { state: 'agent', assigneeId: agent.id, assignedAt: this.clock() });
     if (!updated) throw new HelpdeskError('Percakapan berubah; muat ulang halaman.', 409);
+    const previous = conversation.assigneeId ? (await this.deps.store.users.get(conversation.assigneeId))?.displayName : undefined;
+    await this.audit(by, 'conversation.assign', updated, `Percakapan ${CHANNEL_NAMES[updated.channel]} dialihkan ke ${agent.displayName}${previous ? ` (sebelumnya ${previous})` : ''}`);
     this.deps.dispatcher.events.emit('conversation', updated);
     await this.deps.dispatcher.post(updated.id, { author: 'system', text: texts.helpdesk.joined(agent.displayName) });
     return updated;
@@ -338,6 +341,7 @@ export class Helpdesk {
     }
     const updated = await this.deps.store.conversations.update(conversation.id, { state: 'closed', closedAt: this.clock(), flow: null });
     if (!updated) throw new HelpdeskError('Percakapan berubah; muat ulang halaman.', 409);
+    await this.audit(user, 'conversation.close', updated, `Percakapan ${CHANNEL_NAMES[updated.channel]} ditutup`);
     this.deps.dispatcher.events.emit('conversation', updated);
     if (conversation.assigneeId) await askForRating(this.deps, { conversationId: conversation.id, agentId: conversation.assigneeId });
     return updated;
@@ -372,6 +376,11 @@ export class Helpdesk {
     this.deps.dispatcher.events.emit('conversation', taken);
     await this.deps.dispatcher.post(taken.id, { author: 'system', text: texts.helpdesk.joined(user.displayName) });
     return taken;
+  }
+
+  /** Staff decisions about a conversation (reassigning, closing) go to the audit log; the target is the conversation's id. */
+  private async audit(by: User, action: string, conversation: Conversation, summary: string): Promise<void> {
+    await recordAudit(this.deps.store, { actorId: by.id, action, target: conversation.id, summary });
   }
 
   private async get(conversationId: string): Promise<Conversation> {

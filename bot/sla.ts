@@ -41,9 +41,13 @@
  * applies `createTicketDeadlines(...)` when a ticket is created and on every
  * status change (storing `dueAt`, clearing `escalatedAt`, scheduling the job).
  * Wiring: `new Dispatcher({ ..., deadlines: createTicketDeadlines({ queue,
- * calendar }) })`, then `startSlaWorker({ store, queue, dispatcher, calendar })`.
+ * calendar }) })`, then `startSlaWorker({ store, queue, dispatcher, calendar })`,
+ * where `calendar` is a CalendarSource: the app gives the stored, admin-edited
+ * calendar (bot/office-editing.ts storedCalendar), so a holiday or new office
+ * hours count for the next deadline on every instance without a restart.
+ * Deadlines already stored on tickets stay as they were computed.
  */
-import type { Calendar } from './calendar.js';
+import type { Calendar, CalendarSource } from './calendar.js';
 import type { Dispatcher } from './dispatcher.js';
 import type { Logger } from './log.js';
 import type { JobQueue, QueueJob } from './queue/types.js';
@@ -152,19 +156,22 @@ export async function scheduleDeadline(queue: JobQueue, ticket: Pick<Ticket, 'id
 /**
  * The deadlines the ticket service (bot/tickets.ts) applies on creation and
  * on every status change: it stores `dueDateFor` as `dueAt`, then calls
- * `schedule`. Warns once per year when the holiday data does not cover it.
+ * `schedule`. Each due date is computed on the calendar as it is now (admins
+ * edit hours and holidays). Warns once per year when the holiday data does
+ * not cover it.
  */
-export function createTicketDeadlines(deps: { queue: JobQueue; calendar: Calendar; clock?: () => Date; log?: Log }): TicketDeadlines {
+export function createTicketDeadlines(deps: { queue: JobQueue; calendar: CalendarSource; clock?: () => Date; log?: Log }): TicketDeadlines {
   const clock = deps.clock ?? (() => new Date());
   const warned = new Set<number>();
   return {
-    dueDateFor(ticket) {
-      const dueAt = dueDateFor(ticket, deps.calendar);
+    async dueDateFor(ticket) {
+      const calendar = await deps.calendar.current();
+      const dueAt = dueDateFor(ticket, calendar);
       for (const at of dueAt ? [statusSince(ticket), dueAt] : []) {
-        const year = Number(deps.calendar.localDate(at).slice(0, 4));
-        if (!deps.calendar.covers(year) && !warned.has(year)) {
+        const year = Number(calendar.localDate(at).slice(0, 4));
+        if (!calendar.covers(year) && !warned.has(year)) {
           warned.add(year);
-          (deps.log ?? silent).warn({ year }, 'no holiday calendar for this year (knowledge/calendar): deadlines skip weekends only');
+          (deps.log ?? silent).warn({ year }, 'no holiday calendar for this year (add it under Profil kantor → Hari libur): deadlines skip weekends only');
         }
       }
       return dueAt;
@@ -200,7 +207,7 @@ export interface SlaWorkerOptions {
   /** Its ticket service closes tickets (telling the citizen); its events carry escalations to live inboxes. */
   dispatcher: Pick<Dispatcher, 'tickets' | 'events'>;
   /** Writes the deadline in words on the supervisors' notices. */
-  calendar: Calendar;
+  calendar: CalendarSource;
   log?: Log;
   clock?: () => Date;
   /** Sweep for overdue tickets this often (default hourly; 0: only on start). */
@@ -260,7 +267,7 @@ export function startSlaWorker(options: SlaWorkerOptions): SlaWorker {
       kecamatan: ticket.kecamatan,
       assigneeId: ticket.assigneeId,
       dueAt,
-      dueText: calendar.format(ticket.dueAt),
+      dueText: (await calendar.current()).format(ticket.dueAt),
       escalatedAt: now.toISOString(),
     };
     // The notice first: a crash before the ticket update leaves the job to run again and rewrite the same key.

@@ -14,10 +14,12 @@ import type { WhatsappControl } from '../admin/whatsapp.js';
 import type { EngineServices } from '../bot/context.js';
 import { createLocalBus, createRedisBus } from '../bot/bus.js';
 import { Dispatcher } from '../bot/dispatcher.js';
-import { createCalendar } from '../bot/calendar.js';
 import { Helpdesk } from '../bot/helpdesk.js';
 import { createTicketDeadlines, startSlaWorker, type SlaWorker } from '../bot/sla.js';
+import { startRetentionWorker, type RetentionWorker } from '../bot/privacy.js';
+import { UnansweredLog } from '../bot/unanswered.js';
 import { KnowledgeBase, seedKnowledge } from '../bot/knowledge-base.js';
+import { seedHolidays, storedCalendar } from '../bot/office-editing.js';
 import { KnowledgeEditor } from '../bot/knowledge-editing.js';
 import { createLogger, type Logger } from '../bot/log.js';
 import { createOutbox, type RunningOutbox } from '../bot/outbox.js';
@@ -60,8 +62,9 @@ export async function createApp(
   if (seeded > 0) log.info({ seeded }, 'knowledge base seeded from knowledge/entries');
   const knowledge = new KnowledgeBase(store, loadLanguage());
   const { office } = await knowledge.current();
-  // Ticket deadlines in working days: weekends, national holidays and cuti bersama (knowledge/calendar), office hours.
-  const calendar = createCalendar({ office, holidays: loadHolidays({ office: office.id }) });
+  // Ticket deadlines in working days on the office hours and holidays as admins keep them (seeded from knowledge/calendar).
+  await seedHolidays(store, loadHolidays({ office: office.id }));
+  const calendar = storedCalendar({ knowledge, settings: store.settings });
   const queue = await openQueue({ redisUrl: config.REDIS_URL, store, log });
   const outbox = createOutbox({ store, queue, log });
   // Live events: shared through Redis when several instances run, so every inbox and web chat sees every change.
@@ -71,7 +74,9 @@ export async function createApp(
   const editor = new KnowledgeEditor({ store, knowledge, events });
   // Filled in below once the channels that provide them exist (they need the dispatcher themselves).
   const services: EngineServices = {};
-  const dispatcher = new Dispatcher({ store, knowledge, log, outbox, services, events, deadlines: createTicketDeadlines({ queue, calendar, log }) });
+  // Messages the knowledge base could not answer, grouped for the admin area's unanswered list (recorded by a queue worker).
+  const unanswered = new UnansweredLog({ store, queue, knowledge, log });
+  const dispatcher = new Dispatcher({ store, knowledge, log, outbox, services, events, deadlines: createTicketDeadlines({ queue, calendar, log }), unanswered });
   const helpdesk = new Helpdesk({ store, dispatcher, queue, log, handoffTimeoutMinutes: config.HANDOFF_TIMEOUT_MINUTES });
   // Telegram channel, when a bot token is configured: its replies go out through the outbox.
   const telegram = config.TELEGRAM_BOT_TOKEN
@@ -126,11 +131,13 @@ export async function createApp(
       outbox: options.outbox ?? outbox,
       inbox: { helpdesk, dispatcher },
       knowledge: { knowledge, editor },
+      events,
     }),
   );
 
   let server: Server | undefined;
   let sla: SlaWorker | undefined;
+  let retention: RetentionWorker | undefined;
   return {
     config,
     log,
@@ -151,6 +158,9 @@ export async function createApp(
       outbox.start();
       helpdesk.start();
       sla = startSlaWorker({ store, queue, dispatcher, calendar, log });
+      // Nightly anonymisation of conversations older than RETENTION_DAYS (UU 27/2022); one run per day across instances.
+      retention = startRetentionWorker({ store, queue, days: config.RETENTION_DAYS, log });
+      unanswered.start();
       // Not awaited: an unreachable Bot API server is retried in the background and must not hold up the web chat.
       telegram?.start().catch((error: unknown) => log.error({ err: error }, 'telegram channel did not start'));
       whatsapp?.start().catch((error: unknown) => log.error({ err: error }, 'whatsapp channel did not start'));
@@ -164,6 +174,7 @@ export async function createApp(
         await new Promise<void>((resolve) => server!.close(() => resolve()));
       }
       sla?.stop();
+      retention?.stop(); // a run in progress stops after its current batch
       await queue.close(); // lets running deliveries finish and record their progress first
       await events.close();
       await store.close();

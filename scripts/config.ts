@@ -27,6 +27,17 @@ const schema = z.object({
   WEBCHAT_ALLOWED_ORIGINS: z.string().default('*'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   HANDOFF_TIMEOUT_MINUTES: z.coerce.number({ error: 'harus berupa angka (menit)' }).int().min(1).max(24 * 60).default(10),
+  // Empty means the default, not 0: switching retention off must be written out (RETENTION_DAYS=0).
+  RETENTION_DAYS: z.preprocess(
+    (value) => (typeof value === 'string' && value.trim() === '' ? undefined : value),
+    z.coerce
+      .number({ error: 'harus berupa angka (hari)' })
+      .int('harus bilangan bulat (hari)')
+      .min(0, 'minimal 0 (0 = retensi otomatis mati)')
+      .max(3650, 'maksimal 3650 hari (10 tahun)')
+      .refine((days) => days === 0 || days >= 30, 'minimal 30 hari (atau 0 = mati): pengaduan perlu waktu untuk ditindaklanjuti')
+      .default(365),
+  ),
   TELEGRAM_BOT_TOKEN: optionalText.refine((value) => value === undefined || /^\d+:[A-Za-z0-9_-]{20,}$/u.test(value), 'token dari @BotFather, bentuknya 123456789:AAE...'),
   TELEGRAM_API_ROOT: optionalText
     .refine((value) => value === undefined || /^https?:\/\/[^/\s]+/u.test(value), 'harus URL lengkap, mis. http://127.0.0.1:8081')

@@ -209,6 +209,35 @@ describe('admin area on a 1280 px laptop', () => {
     await agent.context.close();
   });
 
+  it('the menu bar fits one row; settings pages sit under "Lainnya", on the laptop and on a phone', async () => {
+    await page.goto(`${server.base}/admin`);
+    const bar = page.locator('nav.nav .nav-in');
+    const oneRow = await bar.evaluate((el) => {
+      const tops = Array.from(el.children, (child) => Math.round(child.getBoundingClientRect().top));
+      return new Set(tops).size === 1 && el.scrollWidth <= el.clientWidth + 1;
+    });
+    expect(oneRow).toBe(true);
+    const usersLink = page.locator('.nav-menu').getByRole('link', { name: 'Pengguna', exact: true });
+    await expect(usersLink.isVisible()).resolves.toBe(false);
+    await page.locator('.nav-more summary').click();
+    await usersLink.click();
+    await page.waitForURL(/\/admin\/users$/u);
+    // The current page's menu is marked, so people know where they are.
+    await expect(page.locator('.nav-more summary').getAttribute('class')).resolves.toBe('current');
+    await page.locator('.nav-more summary').click();
+    await shot(page, 'nav-more-1280', false);
+
+    const phone = await openContext({ width: 360, height: 740 }, true);
+    await signIn(phone.page, 'budi');
+    await phone.page.locator('.nav-more summary').click();
+    const menu = await phone.page.locator('.nav-menu').boundingBox();
+    expect(menu!.x).toBeGreaterThanOrEqual(0);
+    expect(menu!.x + menu!.width).toBeLessThanOrEqual(360);
+    expect(await noSidewaysScroll(phone.page)).toBe(true);
+    await shot(phone.page, 'nav-more-360', false);
+    await phone.context.close();
+  });
+
   it('nothing was blocked by the content security policy, and no script failed', () => {
     expect(problems).toEqual([]);
   });

@@ -8,7 +8,7 @@
 import { afterAll, describe, expect, test } from '@jest/globals';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createCalendar } from '../bot/calendar.js';
+import { createCalendar, startOfLocalDay } from '../bot/calendar.js';
 import { KnowledgeFileError, loadHolidays, loadOffice } from '../knowledge/load.js';
 import type { OfficeProfile } from '../knowledge/schema.js';
 import { makeTempDir } from './helpers/tmp.js';
@@ -245,5 +245,15 @@ describe('other offices', () => {
 
   test('a deadline in words', () => {
     expect(calendar.format(wita('2026-03-25 15:00'))).toBe('Rabu, 25 Maret 2026 pukul 15.00 WITA');
+  });
+});
+
+describe('office days as instants (the admin area\'s date filters)', () => {
+  test('an office date starts at midnight on the office\'s clock, in every zone', () => {
+    expect(startOfLocalDay('2026-03-25', 'Asia/Makassar').toISOString()).toBe('2026-03-24T16:00:00.000Z');
+    expect(startOfLocalDay('2026-03-25', 'Asia/Jakarta').toISOString()).toBe('2026-03-24T17:00:00.000Z');
+    expect(startOfLocalDay('2026-03-25', 'Asia/Jayapura').toISOString()).toBe('2026-03-24T15:00:00.000Z');
+    expect(calendar.localDate(startOfLocalDay('2026-03-25', office.timeZone))).toBe('2026-03-25');
+    expect(calendar.localDate(new Date(startOfLocalDay('2026-03-25', office.timeZone).getTime() - 1))).toBe('2026-03-24');
   });
 });

@@ -6,25 +6,19 @@
  * Uses its own Redis database number, emptied before and after.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { Redis } from 'ioredis';
 import { makeTempDir } from './helpers/tmp.js';
 import { startAdminApp, type AdminTestApp } from './helpers/admin.js';
 import { makeStaff, openAroundTheClock, StaffClient, WebCitizen } from './helpers/inbox.js';
 import { readEvents } from './helpers/webchat.js';
+import { emptyRedis } from './helpers/redis.js';
 
 const REDIS_URL = 'redis://127.0.0.1:6379/13';
 const data = makeTempDir('siratu-inbox-instances-');
 let a: AdminTestApp;
 let b: AdminTestApp;
 
-async function flush() {
-  const redis = new Redis(REDIS_URL);
-  await redis.flushdb();
-  await redis.quit();
-}
-
 beforeAll(async () => {
-  await flush();
+  await emptyRedis(REDIS_URL);
   a = await startAdminApp({ REDIS_URL }, { dataDir: data.dir });
   b = await startAdminApp({ REDIS_URL }, { dataDir: data.dir });
   await openAroundTheClock(a.app);
@@ -37,7 +31,7 @@ afterAll(async () => {
   await b?.close();
   await a?.close();
   data.remove();
-  await flush();
+  await emptyRedis(REDIS_URL);
 });
 
 describe('several instances behind one address', () => {

@@ -9,7 +9,7 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
 import { Writable } from 'node:stream';
 import Bull from 'bull';
-import { createCalendar } from '../bot/calendar.js';
+import { createCalendar, fixedCalendar } from '../bot/calendar.js';
 import { Dispatcher } from '../bot/dispatcher.js';
 import { KnowledgeBase } from '../bot/knowledge-base.js';
 import { createLogger, type Logger } from '../bot/log.js';
@@ -91,7 +91,7 @@ async function openEnv(engine: 'embedded' | 'bull'): Promise<Env> {
         knowledge: new KnowledgeBase(store, loadLanguage()),
         log: instanceLogs[i]!,
         clock,
-        deadlines: createTicketDeadlines({ queue, calendar, clock, log: instanceLogs[i]! }),
+        deadlines: createTicketDeadlines({ queue, calendar: fixedCalendar(calendar), clock, log: instanceLogs[i]! }),
       }),
   );
   const ticketEvents: Ticket[] = [];
@@ -109,7 +109,7 @@ async function openEnv(engine: 'embedded' | 'bull'): Promise<Env> {
     now: clock,
     async start() {
       for (const [i, queue] of queues.entries()) {
-        workers.push(startSlaWorker({ store, queue, dispatcher: dispatchers[i]!, calendar, log: instanceLogs[i]!, clock, sweepEveryMs: 0 }));
+        workers.push(startSlaWorker({ store, queue, dispatcher: dispatchers[i]!, calendar: fixedCalendar(calendar), log: instanceLogs[i]!, clock, sweepEveryMs: 0 }));
       }
       await Promise.all(workers.map((worker) => worker.ready));
       return workers;

@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import type { Entry } from '../knowledge/schema.js';
 import { openStore } from '../bot/store/index.js';
 import Database from 'better-sqlite3';
+import { ERASURE_TEXT, pseudonymFor, RETENTION_TEXT } from '../bot/store/ids.js';
 import {
   auditListQuery,
   conversationListQuery,
@@ -21,6 +22,7 @@ import {
   messageSearchQuery,
   MIGRATIONS,
   openSqliteStore,
+  PRIVACY_SQL,
   STATS_SQL,
   ticketListQuery,
   UNANSWERED_SQL,
@@ -1796,6 +1798,294 @@ describe.each([sqlite, mongo])('$name store', (engine) => {
       });
     });
 
+    describe('privacy (issue 6): retention, data requests', () => {
+      /** Runs `work` with the clock at `now` (only Date is faked), as the stats tests do. */
+      const atTime = async <T>(now: Date, work: () => Promise<T>): Promise<T> => {
+        jest.useFakeTimers({
+          now,
+          doNotFake: ['hrtime', 'nextTick', 'performance', 'queueMicrotask', 'setImmediate', 'clearImmediate', 'setInterval', 'clearInterval', 'setTimeout', 'clearTimeout'],
+        });
+        try {
+          return await work();
+        } finally {
+          jest.useRealTimers();
+        }
+      };
+      // Long before anything else in this suite, so other tests' data is never due.
+      const Z = (iso: string) => new Date(iso);
+      const png = Buffer.from('89504e470d0a1a0a', 'hex');
+      const NIK = '7271011208900001';
+
+      /** A citizen whose whole story happened at 2001 dates: written with the clock there. */
+      const oldCitizen = async (channel: Contact['channel'], externalId: string, iso: string) =>
+        atTime(Z(iso), async () => {
+          const contact = await store.contacts.upsert(channel, externalId, 'Siti Aminah');
+          const conversation = await store.conversations.open(contact);
+          return { contact, conversation };
+        });
+      const say = (c: { contact: Contact; conversation: Conversation }, text: string, iso: string, extra: Partial<NewMessage> = {}) =>
+        atTime(Z(iso), async () => {
+          const message = (await store.messages.add(inbound(c, text, { createdAt: Z(iso), ...extra }))).message;
+          await store.conversations.update(c.conversation.id, { lastMessageAt: Z(iso) });
+          return message;
+        });
+      const closeAt = (c: { conversation: Conversation }, iso: string) =>
+        atTime(Z(iso), () => store.conversations.update(c.conversation.id, { state: 'closed', closedAt: Z(iso), lastMessageAt: Z(iso) }));
+
+      test('anonymiseBefore: old finished conversations lose texts, files and identity in batches; the dashboard still counts them; nothing open, recent or with an agent is touched; a second run changes nothing', async () => {
+        const wa = `62812${String(Date.now()).slice(-7)}`; // unique per run: contacts persist across engines' reruns
+        // A: WhatsApp, a complaint with a photo, resolved and closed in January 2001.
+        const a = await oldCitizen('whatsapp', `${wa}@s.whatsapp.net`, '2001-01-10T02:00:00Z');
+        await store.contacts.update(a.contact.id, { phone: `0${wa.slice(2)}` });
+        const photo = await store.files.put(png, { fileName: 'ktp.png', mimeType: 'image/png' });
+        const scan = await store.files.put(png, { fileName: 'kk.png', mimeType: 'image/png' });
+        await say(a, `NIK saya ${NIK}, hp 0${wa.slice(2)}`, '2001-01-10T02:01:00Z');
+        await say(a, '', '2001-01-10T02:02:00Z', { attachments: [{ kind: 'image', key: photo, fileName: 'ktp.png', mimeType: 'image/png', size: png.length }] });
+        await atTime(Z('2001-01-10T02:03:00Z'), () =>
+          store.messages.add({ ...inbound(a, 'Baik, pengaduan Anda ADU-2001-000001 tercatat.'), direction: 'out', author: 'bot', kind: 'complaint', createdAt: Z('2001-01-10T02:03:00Z') }),
+        );
+        const ticketA = await atTime(Z('2001-01-10T02:03:00Z'), () =>
+          store.tickets.create(
+            complaint(a, {
+              createdAt: Z('2001-01-10T02:03:00Z'),
+              kecamatan: 'Palu Barat',
+              kelurahan: 'Lere',
+              reporterName: 'Siti Aminah',
+              reporterPhone: `0${wa.slice(2)}`,
+              description: `Petugas minta uang, NIK ${NIK}`,
+              attachments: [{ kind: 'image', key: photo, fileName: 'ktp.png' }, { kind: 'image', key: scan, fileName: 'kk.png' }],
+            }),
+          ),
+        );
+        await atTime(Z('2001-01-11T02:00:00Z'), () => store.tickets.update(ticketA.id, {}, { actor: 'agent-1', type: 'note', note: 'Warga Siti, HP 0812…' }));
+        await atTime(Z('2001-01-12T02:00:00Z'), () => store.tickets.update(ticketA.id, { status: 'selesai' }, { actor: 'agent-1', type: 'status', note: 'Sudah dikembalikan' }));
+        await atTime(Z('2001-01-12T02:00:00Z'), () => store.notes.add({ conversationId: a.conversation.id, authorId: 'agent-1', text: `Warga bernama Siti, NIK ${NIK}` }));
+        await atTime(Z('2001-01-12T02:00:00Z'), () => store.ratings.add({ conversationId: a.conversation.id, score: 5 }));
+        await store.conversations.update(a.conversation.id, { memory: { lastTicketId: ticketA.id, noticeShown: true }, flow: { name: 'rating', step: 'score', data: { phone: '0812' } } });
+        await closeAt(a, '2001-01-13T02:00:00Z');
+
+        // B: Telegram, left with the bot mid-conversation, quiet since January 2001.
+        const b = await oldCitizen('telegram', `tg-old-${++seq}`, '2001-01-05T02:00:00Z');
+        await say(b, 'syarat akta kelahiran, anak saya lahir di RS', '2001-01-05T02:01:00Z');
+        // C: closed in 2001, but its complaint is still being handled.
+        const c = await oldCitizen('web', `web-old-${++seq}`, '2001-01-06T02:00:00Z');
+        await say(c, 'KTP saya belum jadi 3 bulan', '2001-01-06T02:01:00Z');
+        const ticketC = await atTime(Z('2001-01-06T02:02:00Z'), () => store.tickets.create(complaint(c, { createdAt: Z('2001-01-06T02:02:00Z') })));
+        await atTime(Z('2001-01-07T02:00:00Z'), () => store.tickets.update(ticketC.id, { status: 'diproses' }, { actor: 'agent-1', type: 'status' }));
+        await closeAt(c, '2001-01-07T03:00:00Z');
+        // D: closed in 2001, its complaint finished only now: kept until it is old too.
+        const d = await oldCitizen('web', `web-old-${++seq}`, '2001-01-08T02:00:00Z');
+        await say(d, 'Antrean lama sekali', '2001-01-08T02:01:00Z');
+        const ticketD = await atTime(Z('2001-01-08T02:02:00Z'), () => store.tickets.create(complaint(d, { createdAt: Z('2001-01-08T02:02:00Z') })));
+        await closeAt(d, '2001-01-08T03:00:00Z');
+        await store.tickets.update(ticketD.id, { status: 'ditutup' }, { actor: 'agent-1', type: 'status' });
+        // E: waiting for an agent since 2001: a human still has to answer.
+        const e = await oldCitizen('web', `web-old-${++seq}`, '2001-01-09T02:00:00Z');
+        await say(e, 'mau bicara dengan petugas', '2001-01-09T02:01:00Z');
+        await atTime(Z('2001-01-09T02:01:00Z'), () => store.conversations.update(e.conversation.id, { state: 'waiting', handoffRequestedAt: Z('2001-01-09T02:01:00Z') }));
+        // F: an old closed conversation and a recent one: the old one goes, the citizen stays known.
+        const f = await oldCitizen('telegram', `tg-old-${++seq}`, '2001-01-04T02:00:00Z');
+        await store.contacts.update(f.contact.id, { phone: '081399990000' });
+        await say(f, 'halo, nomor saya 081399990000', '2001-01-04T02:01:00Z');
+        await closeAt(f, '2001-01-04T03:00:00Z');
+        const fNow = { contact: (await store.contacts.upsert('telegram', f.contact.externalId))!, conversation: await store.conversations.open(f.contact) };
+        await store.messages.add(inbound(fNow, 'saya kembali lagi'));
+
+        const january = { from: Z('2001-01-01T00:00:00Z'), to: Z('2001-02-01T00:00:00Z'), timeZone: 'UTC' };
+        const statsBefore = {
+          conversations: await store.stats.conversationsPerDay(january),
+          replies: await store.stats.repliesPerDay(january),
+          tickets: await store.stats.ticketsBy(january, 'kecamatan'),
+          statuses: await store.stats.ticketsBy(january, 'status'),
+          categories: await store.stats.ticketsBy(january, 'category'),
+          resolutions: await store.stats.resolutions(january),
+        };
+        const exportC = await store.privacy.exportContact(c.contact.id);
+        const exportD = await store.privacy.exportContact(d.contact.id);
+        const exportE = await store.privacy.exportContact(e.contact.id);
+
+        // Three conversations are due (F's old one, B, A, oldest first), two per batch.
+        const cutoff = Z('2002-01-01T00:00:00Z');
+        const now = new Date();
+        const first = await store.privacy.anonymiseBefore(cutoff, { limit: 2, now });
+        expect(first).toMatchObject({ conversations: 2, more: true });
+        const second = await store.privacy.anonymiseBefore(cutoff, { limit: 2, now });
+        expect(second).toMatchObject({ conversations: 1, more: false });
+        const total = (key: 'conversations' | 'messages' | 'tickets' | 'contacts' | 'files') => first[key] + second[key];
+        expect({ conversations: total('conversations'), messages: total('messages'), tickets: total('tickets'), contacts: total('contacts'), files: total('files') }).toEqual({
+          conversations: 3,
+          messages: 5, // A 3, B 1, F 1
+          tickets: 1,
+          contacts: 2, // A and B; F is still talking to us
+          files: 2,
+        });
+
+        // A: nothing left that names the citizen.
+        const after = (await store.privacy.exportContact(a.contact.id))!;
+        expect(after.contact).toEqual({ id: a.contact.id, channel: 'whatsapp', externalId: pseudonymFor(a.contact.id), createdAt: a.contact.createdAt, lastSeenAt: expect.any(Date) });
+        expect(after.messages.map((m) => m.text)).toEqual([RETENTION_TEXT, RETENTION_TEXT, RETENTION_TEXT]);
+        expect(after.messages.every((m) => m.attachments === undefined)).toBe(true);
+        expect(after.messages.map((m) => [m.author, m.kind, m.createdAt.toISOString()])).toEqual([
+          ['citizen', undefined, '2001-01-10T02:01:00.000Z'],
+          ['citizen', undefined, '2001-01-10T02:02:00.000Z'],
+          ['bot', 'complaint', '2001-01-10T02:03:00.000Z'],
+        ]);
+        expect(after.conversations).toEqual([
+          expect.objectContaining({ state: 'closed', closedAt: Z('2001-01-13T02:00:00Z'), flow: null, memory: {}, lastTurn: null, externalId: pseudonymFor(a.contact.id), createdAt: a.conversation.createdAt }),
+        ]);
+        expect(after.notes.map((n) => n.text)).toEqual([RETENTION_TEXT]);
+        expect(after.ratings.map((r) => r.score)).toEqual([5]);
+        const ticket = (await store.tickets.byNumber(ticketA.number))!;
+        expect(ticket).toEqual({
+          ...ticketA,
+          description: RETENTION_TEXT,
+          reporterName: undefined,
+          reporterPhone: undefined,
+          kelurahan: undefined,
+          attachments: [],
+          status: 'selesai',
+          events: [
+            { at: expect.any(Date), actor: 'citizen', type: 'created' },
+            { at: Z('2001-01-11T02:00:00Z'), actor: 'agent-1', type: 'note' },
+            { at: Z('2001-01-12T02:00:00Z'), actor: 'agent-1', type: 'status', from: 'baru', to: 'selesai' },
+          ],
+          updatedAt: Z('2001-01-12T02:00:00Z'),
+        });
+        for (const key of ['reporterName', 'reporterPhone', 'kelurahan'] as const) expect(key in ticket).toBe(false);
+        expect(await store.files.get(photo)).toBeNull();
+        expect(await store.files.get(scan)).toBeNull();
+        expect(await store.contacts.findByPhone(wa)).toEqual([]);
+        expect(await store.privacy.findContacts({ phone: `0${wa.slice(2)}` })).toEqual([]);
+        expect(await store.messages.search(NIK)).toEqual([]);
+        // Writing again from the same number is a new citizen, with a new conversation.
+        const again = await store.contacts.upsert('whatsapp', `${wa}@s.whatsapp.net`);
+        expect(again.id).not.toBe(a.contact.id);
+        expect((await store.conversations.open(again)).id).not.toBe(a.conversation.id);
+
+        // B: closed when it went quiet, and pseudonymised.
+        const bAfter = (await store.privacy.exportContact(b.contact.id))!;
+        expect(bAfter.conversations[0]).toMatchObject({ state: 'closed', closedAt: Z('2001-01-05T02:01:00Z') });
+        expect(bAfter.messages.map((m) => m.text)).toEqual([RETENTION_TEXT]);
+        expect(bAfter.contact.externalId).toBe(pseudonymFor(b.contact.id));
+        expect(bAfter.contact.name).toBeUndefined();
+        // C (open ticket), D (ticket changed recently), E (waiting for an agent): untouched.
+        expect(await store.privacy.exportContact(c.contact.id)).toEqual(exportC);
+        expect(await store.privacy.exportContact(d.contact.id)).toEqual(exportD);
+        expect(await store.privacy.exportContact(e.contact.id)).toEqual(exportE);
+        // F: the old conversation anonymised, the citizen and today's conversation kept.
+        const fAfter = (await store.privacy.exportContact(f.contact.id))!;
+        expect(fAfter.contact).toMatchObject({ externalId: f.contact.externalId, name: 'Siti Aminah', phone: '081399990000' });
+        expect(fAfter.messages.map((m) => m.text)).toEqual([RETENTION_TEXT, 'saya kembali lagi']);
+        expect(fAfter.conversations.map((conversation) => conversation.state)).toEqual(['closed', 'bot']);
+
+        // The dashboard's numbers for January 2001 are what they were.
+        expect({
+          conversations: await store.stats.conversationsPerDay(january),
+          replies: await store.stats.repliesPerDay(january),
+          tickets: await store.stats.ticketsBy(january, 'kecamatan'),
+          statuses: await store.stats.ticketsBy(january, 'status'),
+          categories: await store.stats.ticketsBy(january, 'category'),
+          resolutions: await store.stats.resolutions(january),
+        }).toEqual(statsBefore);
+        expect(statsBefore.conversations.reduce((sum, row) => sum + row.count, 0)).toBe(6);
+        expect(statsBefore.tickets).toEqual([
+          { key: '-', count: 2 },
+          { key: 'Palu Barat', count: 1 },
+        ]);
+
+        // Idempotent: nothing more is due, nothing changes.
+        const snapshot = await store.privacy.exportContact(a.contact.id);
+        expect(await store.privacy.anonymiseBefore(cutoff, { limit: 2 })).toEqual({ conversations: 0, messages: 0, tickets: 0, contacts: 0, files: 0, more: false });
+        expect(await store.privacy.exportContact(a.contact.id)).toEqual(snapshot);
+      });
+
+      test('eraseContact: refused while a complaint is open or an agent is involved; then all of the contact is anonymised at once, whatever its age; twice is harmless', async () => {
+        const g = await citizen('whatsapp');
+        await store.contacts.update(g.contact.id, { name: 'Budi', phone: '081377776666' });
+        const photo = await store.files.put(png, { fileName: 'bukti.png', mimeType: 'image/png' });
+        await store.messages.add(inbound(g, `NIK ${NIK}`, { attachments: [{ kind: 'image', key: photo }] }));
+        const t = await store.tickets.create(complaint(g, { reporterPhone: '081377776666', attachments: [{ kind: 'image', key: photo }] }));
+
+        const blocked = await store.privacy.eraseContact(g.contact.id);
+        expect(blocked).toEqual({ status: 'blocked', openTickets: [expect.objectContaining({ id: t.id, number: t.number })], activeConversations: [] });
+        expect((await store.messages.list(g.conversation.id))[0]!.text).toBe(`NIK ${NIK}`);
+
+        await store.tickets.update(t.id, { status: 'selesai' }, { actor: 'agent-1', type: 'status' });
+        await store.conversations.update(g.conversation.id, { state: 'agent', assigneeId: 'agent-1' });
+        const withAgent = await store.privacy.eraseContact(g.contact.id);
+        expect(withAgent).toEqual({ status: 'blocked', openTickets: [], activeConversations: [expect.objectContaining({ id: g.conversation.id, state: 'agent' })] });
+
+        // Back with the bot (an open conversation): erasing closes it.
+        await store.conversations.update(g.conversation.id, { state: 'bot', assigneeId: null });
+        const erased = await store.privacy.eraseContact(g.contact.id);
+        expect(erased).toEqual({ status: 'erased', conversations: 1, messages: 1, tickets: 1, contacts: 1, files: 1 });
+        const data = (await store.privacy.exportContact(g.contact.id))!;
+        expect(data.contact).toEqual({ id: g.contact.id, channel: 'whatsapp', externalId: pseudonymFor(g.contact.id), createdAt: g.contact.createdAt, lastSeenAt: expect.any(Date) });
+        expect(data.conversations[0]).toMatchObject({ state: 'closed', closedAt: expect.any(Date), externalId: pseudonymFor(g.contact.id) });
+        expect(data.messages.map((m) => m.text)).toEqual([ERASURE_TEXT]);
+        expect(data.tickets[0]).toMatchObject({ number: t.number, status: 'selesai', description: ERASURE_TEXT, attachments: [] });
+        expect(data.tickets[0]!.reporterPhone).toBeUndefined();
+        expect(await store.files.get(photo)).toBeNull();
+        expect(await store.privacy.findContacts({ phone: '081377776666' })).toEqual([]);
+
+        expect(await store.privacy.eraseContact(g.contact.id)).toEqual({ status: 'erased', conversations: 0, messages: 0, tickets: 0, contacts: 0, files: 0 });
+        expect(await store.privacy.exportContact(g.contact.id)).toEqual(data);
+        expect(await store.privacy.eraseContact('no-such-contact')).toEqual({ status: 'missing' });
+        expect(await store.privacy.exportContact('no-such-contact')).toBeNull();
+      });
+
+      test('findContacts: the whole number in any spelling (given phone, WhatsApp number, phone on a ticket) and channel ids exactly, never a fragment', async () => {
+        const number = `0813${String(Date.now()).slice(-8)}`;
+        const canonical = `62${number.slice(1)}`;
+        const w = await store.contacts.upsert('whatsapp', `${canonical}@s.whatsapp.net`);
+        const telegramId = `9${String(Date.now()).slice(-8)}`;
+        const t = await citizen('telegram');
+        const tg = await store.contacts.upsert('telegram', telegramId);
+        await store.contacts.update(tg.id, { phone: `+62 ${number.slice(1, 4)} ${number.slice(4, 8)} ${number.slice(8)}` });
+        const r = await citizen('web'); // gave the number only when filing a complaint
+        await store.tickets.create(complaint(r, { reporterPhone: number }));
+
+        const ids = async (query: { phone?: string; externalId?: string }) => (await store.privacy.findContacts(query)).map((contact) => contact.id).sort();
+        const expected = [w.id, tg.id, r.contact.id].sort();
+        expect(await ids({ phone: number })).toEqual(expected);
+        expect(await ids({ phone: `+${canonical}` })).toEqual(expected);
+        expect(await ids({ phone: `${number.slice(0, 4)}-${number.slice(4, 8)}-${number.slice(8)}` })).toEqual(expected);
+        expect(await ids({ phone: number.slice(0, -1) })).toEqual([]);
+        expect(await ids({ phone: `${number}9` })).toEqual([]);
+        expect(await ids({ externalId: telegramId })).toEqual([tg.id]);
+        expect(await ids({ externalId: telegramId.slice(0, -1) })).toEqual([]);
+        expect(await ids({ externalId: `${canonical}@s.whatsapp.net` })).toEqual([w.id]);
+        expect(await ids({ externalId: t.contact.externalId, phone: number })).toEqual([...expected, t.contact.id].sort());
+        expect(await ids({})).toEqual([]);
+        // Most recently seen first.
+        await store.contacts.upsert('whatsapp', `${canonical}@s.whatsapp.net`);
+        expect((await store.privacy.findContacts({ phone: number }))[0]!.id).toBe(w.id);
+      });
+
+      test('exportContact: everything of one contact across its conversations, oldest first, and nobody else’s', async () => {
+        const h = await citizen('web');
+        const other = await citizen('web');
+        const m1 = (await store.messages.add(inbound(h, 'pertama'))).message;
+        const t = await store.tickets.create(complaint(h));
+        await store.notes.add({ conversationId: h.conversation.id, authorId: 'agent-1', text: 'catatan' });
+        await store.ratings.add({ conversationId: h.conversation.id, ticketId: t.id, score: 4 });
+        await store.conversations.update(h.conversation.id, { state: 'closed', closedAt: new Date() });
+        const second = await store.conversations.open(h.contact);
+        const m2 = (await store.messages.add({ ...inbound(h, 'kedua'), conversationId: second.id })).message;
+        const reply = (await store.messages.add({ ...inbound(h, 'balasan'), conversationId: second.id, direction: 'out', author: 'agent', authorId: 'agent-1' })).message;
+        await store.messages.add(inbound(other, 'orang lain'));
+        await store.tickets.create(complaint(other));
+
+        const data = (await store.privacy.exportContact(h.contact.id))!;
+        expect(data.contact).toEqual(h.contact);
+        expect(data.conversations.map((c) => c.id)).toEqual([h.conversation.id, second.id]);
+        expect(data.messages).toEqual([m1, m2, reply]);
+        expect(data.tickets).toEqual([t]);
+        expect(data.ratings).toEqual([expect.objectContaining({ conversationId: h.conversation.id, ticketId: t.id, score: 4 })]);
+        expect(data.notes).toEqual([expect.objectContaining({ conversationId: h.conversation.id, text: 'catatan' })]);
+      });
+    });
+
     test('data survives closing and reopening the store', async () => {
       const c = await citizen();
       const message = (await store.messages.add(inbound(c, 'tersimpan', { platformMessageId: 'persist-1' }))).message;
@@ -2218,6 +2508,25 @@ describe('sqlite: the issue 5 queries use their indexes', () => {
     const open = plan(UNANSWERED_SQL.open, [20]);
     expect(open).toMatch(/SCAN unanswered_groups USING INDEX unanswered_open/);
     expect(open).not.toMatch(/TEMP B-TREE/);
+  });
+});
+
+describe('sqlite: the retention query uses its index', () => {
+  const dir = makeTempDir('siratu-plans6-');
+  afterAll(() => dir.remove());
+
+  test('due conversations come from conversations_retention in order; their tickets by conversation', async () => {
+    const file = join(dir.dir, 'plans.db');
+    await openSqliteStore({ file }).close();
+    const db = new Database(file, { readonly: true });
+    try {
+      const plan = (db.prepare(`EXPLAIN QUERY PLAN ${PRIVACY_SQL.due}`).all(1, 1, 1, 100) as { detail: string }[]).map((row) => row.detail).join('\n');
+      expect(plan).toMatch(/SEARCH conversations USING INDEX conversations_retention \(last_message_at<\?\)/);
+      expect(plan).toMatch(/SEARCH t USING INDEX tickets_conversation \(conversation_id=\?\)/);
+      expect(plan).not.toMatch(/TEMP B-TREE/);
+    } finally {
+      db.close();
+    }
   });
 });
 

@@ -18,8 +18,12 @@ import {
   buildUnansweredGroup,
   buildUser,
   newId,
+  pseudonymFor,
+  RETENTION_TEXT,
 } from '../bot/store/ids.js';
 import {
+  anonymisedConversationUpdate,
+  anonymisedTicketUpdate,
   auditListFilter,
   buildModels,
   contactPhoneFilter,
@@ -27,6 +31,7 @@ import {
   draftListFilter,
   fromDoc,
   messageSearchFilter,
+  retentionPipeline,
   schemas,
   statsPipelines,
   ticketListFilter,
@@ -401,5 +406,67 @@ describe('mongo schemas: issue 5 records', () => {
     expect(fromDoc<Ticket>(stored)).toEqual(ticket);
     const conversation = buildConversation(contact);
     expect(fromDoc<Conversation>(new models.Conversation({ ...asDoc(conversation), lastHandoffAt: new Date() }).toObject())).toEqual(conversation);
+  });
+});
+
+describe('mongo: personal-data protection (issue 6)', () => {
+  test('anonymisedAt is a schema path of contacts, conversations and tickets (strict mode would drop it from updates otherwise), and stays inside the engine', () => {
+    for (const schema of [schemas.contact, schemas.conversation, schemas.ticket] as unknown as mongoose.Schema[]) expect(schema.path('anonymisedAt')?.instance).toBe('Date');
+    const at = new Date();
+    expect(fromDoc<Contact>(new models.Contact({ ...asDoc(contact), anonymisedAt: at }).toObject())).toEqual(contact);
+    const conversation = buildConversation(contact);
+    expect(fromDoc<Conversation>(new models.Conversation({ ...asDoc(conversation), anonymisedAt: at }).toObject())).toEqual(conversation);
+    const ticket = ticketRecord();
+    expect(fromDoc<Ticket>(new models.Ticket({ ...asDoc(ticket), anonymisedAt: at }).toObject())).toEqual(ticket);
+  });
+
+  test('the retention job finds due conversations by index: not anonymised (missing = null), least recently active first', () => {
+    // Neither sparse nor partial: documents without the field (most of them) must be in it, as null.
+    expect(index(schemas.conversation, { anonymisedAt: 1, lastMessageAt: 1 })).toEqual({});
+  });
+
+  test('the retention pipeline: due conversations first, then only those without a ticket open or changed since the cutoff, then the batch limit', () => {
+    const cutoff = new Date('2025-01-01T00:00:00Z');
+    const [match, sort, lookup, unblocked, limit, project] = retentionPipeline(cutoff, 100, 'tickets') as Record<string, any>[];
+    expect(match).toEqual({
+      $match: { anonymisedAt: null, lastMessageAt: { $lt: cutoff }, state: { $in: ['closed', 'bot'] }, $or: [{ closedAt: null }, { closedAt: { $lt: cutoff } }] },
+    });
+    expect(sort).toEqual({ $sort: { lastMessageAt: 1 } });
+    expect(lookup!.$lookup).toMatchObject({ from: 'tickets', let: { conversationId: '$_id' }, as: 'blocking' });
+    expect(lookup!.$lookup.pipeline).toEqual([
+      { $match: { $expr: { $eq: ['$conversationId', '$$conversationId'] } } },
+      { $match: { $or: [{ status: { $in: ['baru', 'diproses', 'menunggu_warga'] } }, { updatedAt: { $gte: cutoff } }] } },
+      { $limit: 1 },
+      { $project: { _id: 1 } },
+    ]);
+    expect(unblocked).toEqual({ $match: { blocking: { $size: 0 } } });
+    expect(limit).toEqual({ $limit: 100 });
+    expect(project).toEqual({ $project: { _id: 1, contactId: 1, state: 1, closedAt: 1, lastMessageAt: 1 } });
+  });
+
+  test('anonymised tickets and conversations, as written, are valid documents without personal data', async () => {
+    const now = new Date();
+    const ticket = { ...ticketRecord(), reporterName: 'Siti', reporterPhone: '081234567890', kelurahan: 'Lere', attachments: [{ kind: 'image' as const, key: 'k1', fileName: 'ktp.png' }] };
+    ticket.events = [{ at: now, actor: 'agent-1', type: 'note', note: 'HP warga 0812…' }];
+    const update = anonymisedTicketUpdate(ticket, RETENTION_TEXT, now);
+    expect(update.$unset).toEqual({ reporterName: 1, reporterPhone: 1, kelurahan: 1 });
+    const doc: Record<string, unknown> = { ...asDoc(ticket), ...update.$set };
+    for (const key of Object.keys(update.$unset)) delete doc[key];
+    await expect(new models.Ticket(doc).validate()).resolves.toBeUndefined();
+    const back = fromDoc<Ticket>(new models.Ticket(doc).toObject());
+    expect(back).toMatchObject({ description: RETENTION_TEXT, attachments: [], events: [{ at: now, actor: 'agent-1', type: 'note' }], number: ticket.number, status: ticket.status });
+    expect(JSON.stringify(back)).not.toMatch(/Siti|0812|Lere|ktp\.png/u);
+
+    const conversation = { ...buildConversation(contact), state: 'bot' as const, memory: { lastTicketId: 't1' }, flow: { name: 'complaint', step: 'phone', data: { name: 'Siti' } } };
+    const quiet = new Date('2024-01-01T00:00:00Z');
+    const change = anonymisedConversationUpdate({ contactId: contact.id, closedAt: null }, quiet, now);
+    expect(change).toEqual({
+      $set: { memory: {}, flow: null, lastTurn: null, externalId: pseudonymFor(contact.id), state: 'closed', closedAt: quiet, updatedAt: now, anonymisedAt: now },
+      $inc: { version: 1 },
+      $unset: { openKey: 1 }, // closed: the contact may open a new conversation
+    });
+    // A conversation closed already keeps its own closing time.
+    expect(anonymisedConversationUpdate({ contactId: contact.id, closedAt: now }, quiet, now).$set.closedAt).toBe(now);
+    await expect(new models.Conversation({ ...asDoc(conversation), ...change.$set }).validate()).resolves.toBeUndefined();
   });
 });

@@ -10,6 +10,7 @@
  *   GET  /api/me                  {user, csrfToken} for the pages' scripts
  */
 import type { Request, Response, Router } from 'express';
+import { recordAudit } from '../../bot/audit.js';
 import { authOf } from '../access.js';
 import { field, flashFrom, formatTime, officeTimeZone, type AdminContext } from '../context.js';
 import { hashPassword, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, passwordProblem, verifyPassword } from '../passwords.js';
@@ -80,6 +81,7 @@ export function accountRoutes(router: Router, ctx: AdminContext): void {
     await sessions.endAllFor(user.id);
     await sessions.start(req, res, updated ?? user, { pendingTotp: false });
     log.info({ userId: user.id }, 'admin: password changed by its owner');
+    await recordAudit(store, { actorId: user.id, action: 'account.password', target: user.username, summary: `${user.displayName} mengganti kata sandinya sendiri` });
     res.redirect(303, `${base}/account?pesan=sandi`);
   });
 
@@ -98,6 +100,7 @@ export function accountRoutes(router: Router, ctx: AdminContext): void {
     await sessions.endAllFor(user.id);
     await sessions.start(req, res, updated ?? user, { pendingTotp: false });
     log.info({ userId: user.id }, 'admin: two-factor sign-in enabled');
+    await recordAudit(store, { actorId: user.id, action: 'account.totp-on', target: user.username, summary: `${user.displayName} memasang verifikasi dua langkah` });
     res.redirect(303, `${base}/account?pesan=2fa-aktif`);
   });
 
@@ -116,6 +119,7 @@ export function accountRoutes(router: Router, ctx: AdminContext): void {
     }
     await store.users.update(user.id, { totpSecret: null });
     log.info({ userId: user.id }, 'admin: two-factor sign-in disabled by its owner');
+    await recordAudit(store, { actorId: user.id, action: 'account.totp-off', target: user.username, summary: `${user.displayName} mematikan verifikasi dua langkah` });
     res.redirect(303, `${base}/account?pesan=2fa-mati`);
   });
 }

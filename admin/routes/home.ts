@@ -16,10 +16,15 @@ export function homeRoutes(router: Router, ctx: AdminContext): void {
     const { user } = authOf(res)!;
     const links = [
       { href: `${base}/inbox`, title: 'Kotak masuk', text: 'Percakapan warga yang menunggu petugas, dan tiket pengaduan.', minimum: 'agent' as const },
+      { href: `${base}/knowledge`, title: 'Basis pengetahuan', text: 'Ubah jawaban bot: syarat, langkah, biaya; ajukan dan setujui perubahan.', minimum: 'agent' as const },
       { href: `${base}/account`, title: 'Akun saya', text: 'Ganti kata sandi dan atur verifikasi dua langkah.', minimum: 'agent' as const },
+      { href: `${base}/unanswered`, title: 'Pertanyaan tak terjawab', text: 'Pesan warga yang belum bisa dijawab bot; jadikan frasa entri atau entri baru.', minimum: 'supervisor' as const },
+      { href: `${base}/dashboard`, title: 'Dasbor', text: 'Percakapan, topik, fallback, tiket, SLA dan kepuasan warga per rentang tanggal.', minimum: 'supervisor' as const },
       { href: `${base}/deliveries`, title: 'Pengiriman gagal', text: 'Pesan bot atau petugas yang tidak sampai ke warga.', minimum: 'supervisor' as const },
       { href: `${base}/whatsapp`, title: 'WhatsApp', text: 'Tautkan nomor WhatsApp kantor dan lihat status koneksinya.', minimum: 'admin' as const },
       { href: `${base}/users`, title: 'Pengguna', text: 'Tambah petugas, atur peran, nonaktifkan akun.', minimum: 'admin' as const },
+      { href: `${base}/office`, title: 'Profil kantor', text: 'Alamat, jam layanan, nomor telepon, kecamatan dan kelurahan, hari libur.', minimum: 'admin' as const },
+      { href: `${base}/audit`, title: 'Log audit', text: 'Siapa mengubah pengguna, tiket, entri dan pengaturan, dan kapan.', minimum: 'admin' as const },
     ].filter((link) => hasRole(user.role, link.minimum));
 
     const alerts: { text: string; href: string; action: string }[] = [];

@@ -9,12 +9,18 @@
  *   POST /users/:id/password       set a new password (signs them out, unlocks)
  *   POST /users/:id/reset-2fa      remove two-factor (lost phone; signs them out)
  *   POST /users/:id/unlock         lift a lock after failed sign-ins
+ *   POST /users/:id/capacity       conversations auto-assignment gives them at once
  *
- * An admin cannot disable or re-role their own account here, so the area
- * always keeps at least one working admin (the command line can still
- * repair any account: `npm run create-admin -- --reset-password`).
+ * An admin cannot disable, re-role, reset or re-password their own account
+ * here. Since whoever acts is an active admin, no one can disable or demote
+ * the last active admin either: the area always keeps one (and the command
+ * line can still repair any account: `npm run create-admin -- --reset-password`).
+ *
+ * Every change is written to the audit log (bot/audit.ts), the target being
+ * the user name, so /admin/audit?sasaran=<user name> is a user's history.
  */
 import type { Request, Response, Router } from 'express';
+import { recordAudit } from '../../bot/audit.js';
 import { DuplicateError, type User } from '../../bot/store/types.js';
 import { authOf } from '../access.js';
 import { field, flashFrom, formatTime, officeTimeZone, type AdminContext } from '../context.js';
@@ -30,7 +36,22 @@ const NOTICES = {
   sandi: 'Kata sandi baru sudah dipasang. Pengguna itu dikeluarkan dari semua perangkat dan harus masuk dengan kata sandi baru.',
   '2fa': 'Verifikasi dua langkah pengguna itu sudah dihapus. Ia bisa masuk dengan kata sandi saja, lalu memasangnya lagi.',
   kunci: 'Kunci akun sudah dibuka.',
+  kapasitas: 'Kapasitas percakapan sudah diubah.',
 };
+
+/** Conversations auto-assignment may give one person at once (bot/helpdesk.ts); 0 = only by hand. */
+export const DEFAULT_CAPACITY = 5;
+export const MAX_CAPACITY = 50;
+
+/** A capacity as typed, or undefined when it is not a whole number in range. */
+function capacityOf(value: string): number | undefined {
+  const trimmed = value.trim();
+  if (!/^\d{1,3}$/u.test(trimmed)) return undefined;
+  const capacity = Number(trimmed);
+  return capacity <= MAX_CAPACITY ? capacity : undefined;
+}
+
+const CAPACITY_RULE = `Isi kapasitas dengan angka 0–${MAX_CAPACITY} (0 = tidak pernah diberi percakapan otomatis).`;
 
 export function userRoutes(router: Router, ctx: AdminContext): void {
   const { base, store, log, sessions, render, access, totp } = ctx;
@@ -47,10 +68,11 @@ export function userRoutes(router: Router, ctx: AdminContext): void {
       {
         title: 'Pengguna',
         nav: 'users',
+        styles: ['settings.css'],
         flash: extra.error ? null : flashFrom(req, NOTICES),
         error: extra.error ?? null,
         rowError: extra.rowError ?? null,
-        form: { username: '', displayName: '', role: 'agent', ...extra.form },
+        form: { username: '', displayName: '', role: 'agent', capacity: String(DEFAULT_CAPACITY), ...extra.form },
         roles: ROLES.map((role) => ({ value: role, label: ROLE_LABELS[role], description: ROLE_DESCRIPTIONS[role] })),
         users: users.map((user) => ({
           id: user.id,
@@ -64,9 +86,14 @@ export function userRoutes(router: Router, ctx: AdminContext): void {
           totp: Boolean(user.totpSecret),
           lastLogin: user.lastLoginAt ? formatTime(user.lastLoginAt, timeZone) : 'belum pernah',
           self: user.id === me.id,
+          capacity: user.capacity,
+          // Admins are never given conversations automatically (bot/helpdesk.ts onlineAgents).
+          autoAssigned: user.role !== 'admin',
+          history: `${base}/audit?sasaran=${encodeURIComponent(user.username)}`,
         })),
         usernameRule: USERNAME_RULE,
         minLength: MIN_PASSWORD_LENGTH,
+        maxCapacity: MAX_CAPACITY,
       },
       status,
     );
@@ -88,21 +115,30 @@ export function userRoutes(router: Router, ctx: AdminContext): void {
 
   const done = (res: Response, notice: keyof typeof NOTICES, userId?: string) => res.redirect(303, `${base}/users?pesan=${notice}${userId ? `#u-${userId}` : ''}`);
   const actor = (res: Response) => authOf(res)!.user.id;
+  const audit = (res: Response, action: string, user: Pick<User, 'username'>, summary: string) => recordAudit(store, { actorId: actor(res), action, target: user.username, summary });
 
   router.get('/users', admin, (req, res) => show(req, res));
 
   router.post('/users', admin, async (req, res) => {
-    const form = { username: field(req, 'username').trim().toLowerCase(), displayName: field(req, 'displayName').trim().replace(/\s+/gu, ' '), role: field(req, 'role') };
+    const form = {
+      username: field(req, 'username').trim().toLowerCase(),
+      displayName: field(req, 'displayName').trim().replace(/\s+/gu, ' '),
+      role: field(req, 'role'),
+      capacity: field(req, 'capacity') || String(DEFAULT_CAPACITY),
+    };
     const password = field(req, 'password');
     const fail = (error: string) => show(req, res, 400, { error, form });
     if (!USERNAME.test(form.username)) return fail(`Nama pengguna tidak valid: ${USERNAME_RULE}.`);
     if (form.displayName.length < 2 || form.displayName.length > 80) return fail('Isi nama lengkap (2–80 karakter).');
     if (!isRole(form.role)) return fail('Pilih peran.');
+    const capacity = capacityOf(form.capacity);
+    if (capacity === undefined) return fail(CAPACITY_RULE);
     const problem = passwordProblem(password, form);
     if (problem) return fail(problem);
     try {
-      const user = await store.users.create({ username: form.username, displayName: form.displayName, role: form.role, passwordHash: await hashPassword(password) });
+      const user = await store.users.create({ username: form.username, displayName: form.displayName, role: form.role, capacity, passwordHash: await hashPassword(password) });
       log.info({ userId: user.id, role: user.role, by: actor(res) }, 'admin: user created');
+      await audit(res, 'user.create', user, `${user.displayName} (${user.username}) dibuat sebagai ${ROLE_LABELS[user.role]}`);
       done(res, 'dibuat', user.id);
     } catch (error) {
       if (error instanceof DuplicateError) return fail(`Nama pengguna "${form.username}" sudah dipakai. Pilih nama lain.`);
@@ -118,6 +154,7 @@ export function userRoutes(router: Router, ctx: AdminContext): void {
     if (role !== user.role) {
       await store.users.update(user.id, { role });
       log.info({ userId: user.id, from: user.role, to: role, by: actor(res) }, 'admin: user role changed');
+      await audit(res, 'user.role', user, `Peran ${user.displayName}: ${ROLE_LABELS[user.role]} → ${ROLE_LABELS[role]}`);
     }
     done(res, 'peran', user.id);
   });
@@ -128,6 +165,7 @@ export function userRoutes(router: Router, ctx: AdminContext): void {
     await store.users.update(user.id, { disabled: true });
     await sessions.endAllFor(user.id);
     log.info({ userId: user.id, by: actor(res) }, 'admin: user disabled');
+    if (!user.disabled) await audit(res, 'user.disable', user, `${user.displayName} dinonaktifkan dan dikeluarkan dari semua perangkat`);
     done(res, 'nonaktif', user.id);
   });
 
@@ -136,6 +174,7 @@ export function userRoutes(router: Router, ctx: AdminContext): void {
     if (!user) return;
     await store.users.update(user.id, { disabled: false, failedLogins: 0, lockedUntil: null });
     log.info({ userId: user.id, by: actor(res) }, 'admin: user enabled');
+    if (user.disabled) await audit(res, 'user.enable', user, `${user.displayName} diaktifkan kembali`);
     done(res, 'aktif', user.id);
   });
 
@@ -148,6 +187,7 @@ export function userRoutes(router: Router, ctx: AdminContext): void {
     await store.users.update(user.id, { passwordHash: await hashPassword(password), failedLogins: 0, lockedUntil: null });
     await sessions.endAllFor(user.id);
     log.info({ userId: user.id, by: actor(res) }, 'admin: password reset by an admin');
+    await audit(res, 'user.password-reset', user, `Kata sandi baru dipasang untuk ${user.displayName}; ia dikeluarkan dari semua perangkat`);
     done(res, 'sandi', user.id);
   });
 
@@ -158,6 +198,7 @@ export function userRoutes(router: Router, ctx: AdminContext): void {
     await totp.cancelEnrolment(user.id);
     await sessions.endAllFor(user.id);
     log.info({ userId: user.id, by: actor(res) }, 'admin: two-factor reset by an admin');
+    await audit(res, 'user.totp-reset', user, `Verifikasi dua langkah ${user.displayName} dihapus`);
     done(res, '2fa', user.id);
   });
 
@@ -166,6 +207,19 @@ export function userRoutes(router: Router, ctx: AdminContext): void {
     if (!user) return;
     await store.users.update(user.id, { failedLogins: 0, lockedUntil: null });
     log.info({ userId: user.id, by: actor(res) }, 'admin: account unlocked');
+    await audit(res, 'user.unlock', user, `Kunci akun ${user.displayName} dibuka`);
     done(res, 'kunci', user.id);
+  });
+
+  router.post('/users/:id/capacity', admin, async (req, res) => {
+    const user = await target(req, res);
+    if (!user) return;
+    const capacity = capacityOf(field(req, 'capacity'));
+    if (capacity === undefined) return show(req, res, 400, { rowError: { id: user.id, text: CAPACITY_RULE } });
+    if (capacity !== user.capacity) {
+      await store.users.update(user.id, { capacity });
+      await audit(res, 'user.capacity', user, `Kapasitas ${user.displayName}: ${user.capacity} → ${capacity} percakapan sekaligus`);
+    }
+    done(res, 'kapasitas', user.id);
   });
 }

@@ -15,6 +15,7 @@ import type { Request, Response, Router } from 'express';
 import { authOf, wantsJson } from '../access.js';
 import { field, formatTime, officeTimeZone, type AdminContext } from '../context.js';
 import { sendAdminError } from '../errors.js';
+import { recordAudit } from '../../bot/audit.js';
 import { maskPersonalData } from '../../bot/personal-data.js';
 import { actionMessage, pairingPhone, statusView, WHATSAPP_STATUS_SETTING, type WhatsappStatus } from '../whatsapp.js';
 
@@ -75,6 +76,7 @@ export function whatsappRoutes(router: Router, ctx: AdminContext): void {
       return json ? res.status(502).json({ error: 'pairing_failed', message: text, messageEn: 'requestPairingCode failed; see the server log.' }) : show(req, res, 502, text, input);
     }
     log.info({ by: authOf(res)!.user.id }, 'admin: WhatsApp pairing code requested');
+    await recordAudit(store, { actorId: authOf(res)!.user.id, action: 'whatsapp.pairing-code', target: 'whatsapp', summary: `Kode tautan diminta untuk nomor ${phone}` });
     if (json) return void res.json({ ok: true });
     res.redirect(303, `${base}/whatsapp?pesan=kode`);
   });
@@ -90,6 +92,7 @@ export function whatsappRoutes(router: Router, ctx: AdminContext): void {
       return json ? res.status(502).json({ error: 'logout_failed', message: text, messageEn: 'logout failed; see the server log.' }) : show(req, res, 502, text);
     }
     log.warn({ by: authOf(res)!.user.id }, 'admin: WhatsApp unlinked by an admin');
+    await recordAudit(store, { actorId: authOf(res)!.user.id, action: 'whatsapp.logout', target: 'whatsapp', summary: 'Server dilepas dari nomor WhatsApp kantor' });
     if (json) return void res.json({ ok: true });
     res.redirect(303, `${base}/whatsapp?pesan=keluar`);
   });
@@ -105,6 +108,7 @@ export function whatsappRoutes(router: Router, ctx: AdminContext): void {
       return json ? res.status(502).json({ error: 'restart_failed', message: text, messageEn: 'restart failed; see the server log.' }) : show(req, res, 502, text);
     }
     log.info({ by: authOf(res)!.user.id }, 'admin: WhatsApp reconnect requested');
+    await recordAudit(store, { actorId: authOf(res)!.user.id, action: 'whatsapp.restart', target: 'whatsapp', summary: 'Koneksi WhatsApp dimulai ulang' });
     if (json) return void res.json({ ok: true });
     res.redirect(303, `${base}/whatsapp?pesan=ulang`);
   });

@@ -398,3 +398,43 @@ export function checkTimeZone(timeZone: string): string {
   dayKeyIn(timeZone);
   return timeZone;
 }
+
+/**
+ * Personal-data protection (issue 6, UU 27/2022). What anonymised records
+ * read, identically in both engines: texts are replaced, never emptied, so
+ * an agent reading an old conversation sees why it is blank.
+ */
+export const RETENTION_TEXT = '[dihapus sesuai retensi]';
+/** The replacement text when a citizen asked for their data to be erased. */
+export const ERASURE_TEXT = '[dihapus atas permintaan warga]';
+
+/** A pseudonymised contact's channel id: unique (the contact's own id), and no longer the citizen's. */
+export function pseudonymFor(contactId: string): string {
+  return `anon:${contactId}`;
+}
+
+/** Whether a contact's channel id is a pseudonym (its data was anonymised or erased). */
+export function isPseudonym(externalId: string): boolean {
+  return externalId.startsWith('anon:');
+}
+
+/**
+ * A ticket's history with the free-text notes dropped (they may name people, quote
+ * numbers or list file names): who did what, when, and each status change remain,
+ * so resolution times still count.
+ */
+export function withoutNotes<E extends { note?: string }>(events: readonly E[]): Omit<E, 'note'>[] {
+  return events.map(({ note: _note, ...rest }) => rest);
+}
+
+/** The storage keys of the files behind some attachment lists, each once. */
+export function attachmentKeys(lists: readonly (readonly { key: string }[] | null | undefined)[]): string[] {
+  return [...new Set(lists.flatMap((list) => (list ?? []).map((attachment) => attachment.key)))];
+}
+
+/** The spellings a phone number given at filing may be stored in (the complaint flow stores 08…). */
+export function phoneSpellings(text: string): string[] {
+  const canonical = canonicalPhone(text);
+  if (!canonical.startsWith('62') || canonical.length < 9) return [];
+  return [`0${canonical.slice(2)}`, canonical, `+${canonical}`];
+}

@@ -38,7 +38,9 @@ import {
   contactPhoneKeys,
   DEFAULT_CAPACITY,
   DEFAULT_SEARCH_LIMIT,
+  attachmentKeys,
   DRAFT_STATUSES,
+  ERASURE_TEXT,
   FIRST_REPLY_SUFFIX,
   MAX_UNANSWERED_SAMPLES,
   newId,
@@ -48,7 +50,10 @@ import {
   normalizeUsername,
   OPEN_TICKET_STATUSES,
   phoneFragments,
+  phoneSpellings,
+  pseudonymFor,
   resolvedStatus,
+  RETENTION_TEXT,
   reviveDelivery,
   reviveResolution,
   searchTerms,
@@ -56,11 +61,13 @@ import {
   ticketYear,
   UNANSWERED_RESOLUTIONS,
   UNANSWERED_STATUSES,
+  withoutNotes,
 } from './ids.js';
 import {
   DuplicateError,
   ROLES,
   TICKET_STATUSES,
+  type AnonymisationCounts,
   type AuditEvent,
   type AuditRepository,
   type Draft,
@@ -86,12 +93,12 @@ import {
 /** A record as stored: the interface's `id` is the document `_id` (a ULID string, so `_id` order is creation order). */
 type Doc<T extends { id: string }> = Omit<T, 'id'> & { _id: string };
 /** `phoneKeys`: the contact's canonical numbers (see contactPhoneKeys), what findByPhone searches. */
-type ContactDoc = Doc<Contact> & { phoneKeys?: string[] };
+type ContactDoc = Doc<Contact> & { phoneKeys?: string[]; anonymisedAt?: Date };
 /** `lastHandoffAt`: the latest handoff request, kept when a hand-back clears `handoffRequestedAt` (first-response times). */
-type ConversationDoc = Doc<Conversation> & { openKey?: string; lastHandoffAt?: Date };
+type ConversationDoc = Doc<Conversation> & { openKey?: string; lastHandoffAt?: Date; anonymisedAt?: Date };
 type MessageDoc = Doc<Message>;
 /** `resolvedAt`/`resolvedDueAt`: the latest change to `selesai` and the deadline in force just before it (resolutions). */
-type TicketDoc = Doc<Ticket> & { resolvedAt?: Date; resolvedDueAt?: Date | null };
+type TicketDoc = Doc<Ticket> & { resolvedAt?: Date; resolvedDueAt?: Date | null; anonymisedAt?: Date };
 interface CounterDoc {
   _id: string;
   value: number;
@@ -147,6 +154,8 @@ const contact = new Schema<ContactDoc>(
     phoneKeys: { type: [String], default: undefined },
     createdAt: { type: Date, required: true },
     lastSeenAt: { type: Date, required: true },
+    // When its data was anonymised (retention) or erased on request (issue 6).
+    anonymisedAt: Date,
   },
   { ...options, collection: 'contacts' },
 );
@@ -176,6 +185,7 @@ const conversation = new Schema<ConversationDoc>(
     lastInboundAt: nullableDate,
     openKey: String,
     lastHandoffAt: Date,
+    anonymisedAt: Date,
   },
   { ...options, collection: 'conversations' },
 );
@@ -191,6 +201,8 @@ conversation.index({ labels: 1, lastMessageAt: -1 });
 // Dashboard: conversations started in a range (per day and channel); handoffs requested in a range.
 conversation.index({ createdAt: 1, channel: 1 });
 conversation.index({ lastHandoffAt: 1 });
+// The retention job: conversations not yet anonymised (missing, indexed as null), least recently active first.
+conversation.index({ anonymisedAt: 1, lastMessageAt: 1 });
 
 const message = new Schema<MessageDoc>(
   {
@@ -286,6 +298,7 @@ const ticket = new Schema<TicketDoc>(
     updatedAt: { type: Date, required: true },
     resolvedAt: Date,
     resolvedDueAt: Date,
+    anonymisedAt: Date,
   },
   { ...options, collection: 'tickets' },
 );
@@ -567,11 +580,12 @@ interface Internal {
   lastHandoffAt?: Date;
   resolvedAt?: Date;
   resolvedDueAt?: Date | null;
+  anonymisedAt?: Date;
 }
 
 /** Stored document → interface object: `_id` becomes `id`, none of the engine's own fields (Internal), absent optionals stay absent. */
 export function fromDoc<T extends { id: string }>(doc: Doc<T> & Internal): T {
-  const { _id, __v, openKey, phoneKeys, lastHandoffAt, resolvedAt, resolvedDueAt, ...rest } = doc;
+  const { _id, __v, openKey, phoneKeys, lastHandoffAt, resolvedAt, resolvedDueAt, anonymisedAt, ...rest } = doc;
   return compact({ ...rest, id: _id }) as unknown as T;
 }
 
@@ -697,6 +711,67 @@ export const statsPipelines = {
     { $project: { _id: 0, requestedAt: '$lastHandoffAt', respondedAt: '$response.createdAt' } },
   ],
 };
+
+/**
+ * The retention job's batch (issue 6; see PRIVACY_SQL in sqlite.ts for the same question): conversations
+ * not yet anonymised that ended before the cutoff (closed then, or left with the bot and idle since),
+ * without a ticket still open or changed since, least recently active first. On conversations.
+ */
+export function retentionPipeline(cutoff: Date, limit: number, tickets = 'tickets') {
+  return [
+    {
+      $match: {
+        anonymisedAt: null,
+        lastMessageAt: { $lt: cutoff },
+        state: { $in: ['closed', 'bot'] },
+        $or: [{ closedAt: null }, { closedAt: { $lt: cutoff } }],
+      },
+    },
+    { $sort: { lastMessageAt: 1 } },
+    {
+      $lookup: {
+        from: tickets,
+        let: { conversationId: '$_id' },
+        pipeline: [
+          { $match: { $expr: { $eq: ['$conversationId', '$$conversationId'] } } },
+          { $match: { $or: [{ status: { $in: [...OPEN_TICKET_STATUSES] } }, { updatedAt: { $gte: cutoff } }] } },
+          { $limit: 1 },
+          { $project: { _id: 1 } },
+        ],
+        as: 'blocking',
+      },
+    },
+    { $match: { blocking: { $size: 0 } } },
+    { $limit: limit },
+    { $project: { _id: 1, contactId: 1, state: 1, closedAt: 1, lastMessageAt: 1 } },
+  ];
+}
+
+/** How an anonymised ticket is written: the dashboard's fields stay, the personal ones go (see withoutNotes). */
+export function anonymisedTicketUpdate(ticket: Pick<TicketDoc, 'events'>, text: string, now: Date) {
+  return {
+    $set: { description: text, attachments: [], events: withoutNotes(ticket.events), anonymisedAt: now },
+    $unset: { reporterName: 1, reporterPhone: 1, kelurahan: 1 },
+  };
+}
+
+/** How an anonymised conversation is written: closed under a pseudonym, without flow data, memory or last turn. */
+export function anonymisedConversationUpdate(conversation: Pick<ConversationDoc, 'contactId' | 'closedAt'>, closedAt: Date, now: Date) {
+  return {
+    $set: {
+      memory: {},
+      flow: null,
+      lastTurn: null,
+      externalId: pseudonymFor(conversation.contactId),
+      state: 'closed',
+      closedAt: conversation.closedAt ?? closedAt,
+      updatedAt: now,
+      anonymisedAt: now,
+    },
+    $inc: { version: 1 },
+    $unset: { openKey: 1 },
+  };
+}
 
 /** Schema version of the data, kept in counters as 'schema:version'; migrate() brings older data up to it. */
 const SCHEMA_VERSION = 2;
@@ -851,6 +926,63 @@ export async function openMongoStore(options: { uri: string; dbName?: string }):
   /** A stats range with its zone checked first (an unknown zone is a RangeError, as in SQLite). */
   const checked = (range: StatsRange): StatsRange => ({ ...range, timeZone: checkTimeZone(range.timeZone) });
   const maybe = <D, T>(convert: (doc: D) => T) => (doc: D | null) => (doc ? convert(doc) : null);
+
+  type DueConversation = Pick<ConversationDoc, '_id' | 'contactId' | 'state' | 'closedAt' | 'lastMessageAt'>;
+
+  /**
+   * Anonymises conversations and tickets (issue 6; the same result as SQLite's, see PrivacyRepository).
+   * No transactions, so the order makes a crash harmless: files are deleted first (a missing file is
+   * fine), then texts replaced, then tickets, and a conversation is marked anonymised last; a rerun
+   * finds what is left. A ticket changed meanwhile (its updatedAt moved) is left alone, and so is its
+   * conversation, until a later run.
+   */
+  async function anonymise(
+    conversations: DueConversation[],
+    ticketFilter: Record<string, unknown>,
+    text: string,
+    now: Date,
+    closedAt: (conversation: DueConversation) => Date,
+  ): Promise<AnonymisationCounts> {
+    const counts: AnonymisationCounts = { conversations: 0, messages: 0, tickets: 0, contacts: 0, files: 0 };
+    const ids = conversations.map((conversation) => conversation._id);
+    const withFiles = await Message.find({ conversationId: { $in: ids }, 'attachments.0': { $exists: true } }).select('attachments').lean<Pick<MessageDoc, 'attachments'>[]>();
+    const tickets = await Ticket.find({ ...ticketFilter, anonymisedAt: null }).select('conversationId attachments events updatedAt').lean<Pick<TicketDoc, '_id' | 'conversationId' | 'attachments' | 'events' | 'updatedAt'>[]>();
+    for (const key of attachmentKeys([...withFiles.map((message) => message.attachments), ...tickets.map((ticket) => ticket.attachments)])) {
+      try {
+        await files.delete(key as never);
+        counts.files++;
+      } catch (error) {
+        if (!/FileNotFound|not found/iu.test(String((error as Error).message))) throw error;
+      }
+    }
+    if (ids.length > 0) {
+      counts.messages = (await Message.updateMany({ conversationId: { $in: ids } }, { $set: { text }, $unset: { attachments: 1, 'delivery.lastError': 1 } })).modifiedCount;
+      await Note.updateMany({ conversationId: { $in: ids } }, { $set: { text } });
+    }
+    const unfinished = new Set<string>();
+    for (const ticket of tickets) {
+      // updatedAt stays: anonymising is not a change anyone made to the complaint.
+      const result = await Ticket.updateOne({ _id: ticket._id, anonymisedAt: null, updatedAt: ticket.updatedAt }, anonymisedTicketUpdate(ticket, text, now));
+      if (result.modifiedCount > 0) counts.tickets++;
+      else if (!(await Ticket.exists({ _id: ticket._id, anonymisedAt: { $type: 'date' } }))) unfinished.add(ticket.conversationId);
+    }
+    const operations = conversations
+      .filter((conversation) => !unfinished.has(conversation._id))
+      .map((conversation) => ({
+        updateOne: { filter: { _id: conversation._id, anonymisedAt: null }, update: anonymisedConversationUpdate(conversation, closedAt(conversation), now) },
+      }));
+    if (operations.length > 0) counts.conversations = (await Conversation.bulkWrite(operations, { ordered: false })).modifiedCount;
+    return counts;
+  }
+
+  /** Name, phone and channel id replaced (see PrivacyRepository), once nothing of the contact's is left to anonymise. */
+  async function pseudonymise(contactId: string, now: Date, seenBefore?: Date): Promise<number> {
+    if (await Conversation.exists({ contactId, anonymisedAt: null })) return 0;
+    const filter: Record<string, unknown> = { _id: contactId, anonymisedAt: null };
+    if (seenBefore) filter.lastSeenAt = { $lt: seenBefore };
+    const result = await Contact.updateOne(filter, { $set: { externalId: pseudonymFor(contactId), phoneKeys: [], anonymisedAt: now }, $unset: { name: 1, phone: 1 } });
+    return result.modifiedCount;
+  }
 
   return {
     engine: 'mongo',
@@ -1479,6 +1611,69 @@ export async function openMongoStore(options: { uri: string; dbName?: string }):
         const createdAt = compact({ $gte: filter.from, $lt: filter.to });
         const query = Object.keys(createdAt).length ? { createdAt } : {};
         return (await Rating.find(query).sort({ createdAt: -1, _id: -1 }).limit(filter.limit ?? 0).lean<RatingDoc[]>()).map(toRating);
+      },
+    },
+
+    privacy: {
+      async findContacts(query, limit = DEFAULT_SEARCH_LIMIT) {
+        const ids = new Set<string>();
+        if (query.externalId) {
+          // Every channel, so the (channel, externalId) index is used.
+          for (const doc of await Contact.find({ channel: { $in: [...CHANNELS] }, externalId: query.externalId }).select('_id').lean<{ _id: string }[]>()) ids.add(doc._id);
+        }
+        const spellings = query.phone ? phoneSpellings(query.phone) : [];
+        if (spellings.length) {
+          for (const doc of await Contact.find({ phoneKeys: spellings[1] }).select('_id').lean<{ _id: string }[]>()) ids.add(doc._id);
+          // The complaint flow stores the number as 08…; the other spellings catch numbers written by other means.
+          for (const id of await Ticket.distinct('contactId', { reporterPhone: { $in: spellings } })) ids.add(String(id));
+        }
+        if (ids.size === 0) return [];
+        return (await Contact.find({ _id: { $in: [...ids] } }).sort({ lastSeenAt: -1, _id: -1 }).limit(limit).lean<ContactDoc[]>()).map(toContact);
+      },
+      async exportContact(contactId) {
+        const contact = await Contact.findById(contactId).lean<ContactDoc>();
+        if (!contact) return null;
+        const conversations = await Conversation.find({ contactId }).sort({ _id: 1 }).lean<ConversationDoc[]>();
+        const ids = conversations.map((conversation) => conversation._id);
+        const [messages, tickets, ratings, notes] = await Promise.all([
+          Message.find({ conversationId: { $in: ids } }).sort({ _id: 1 }).lean<MessageDoc[]>(),
+          Ticket.find({ $or: [{ contactId }, { conversationId: { $in: ids } }] }).sort({ _id: 1 }).lean<TicketDoc[]>(),
+          Rating.find({ conversationId: { $in: ids } }).sort({ _id: 1 }).lean<RatingDoc[]>(),
+          Note.find({ conversationId: { $in: ids } }).sort({ _id: 1 }).lean<NoteDoc[]>(),
+        ]);
+        return {
+          contact: toContact(contact),
+          conversations: conversations.map(toConversation),
+          messages: messages.map(toMessage),
+          tickets: tickets.map(toTicket),
+          ratings: ratings.map(toRating),
+          notes: notes.map(toNote),
+        };
+      },
+      async eraseContact(contactId, now = new Date()) {
+        if (!(await Contact.exists({ _id: contactId }))) return { status: 'missing' };
+        // Checked before anything changes (no transactions: a ticket opened in the same instant is not seen).
+        const [openTickets, active] = await Promise.all([
+          Ticket.find({ contactId, status: { $in: [...OPEN_TICKET_STATUSES] } }).sort({ _id: 1 }).lean<TicketDoc[]>(),
+          Conversation.find({ contactId, state: { $in: ['waiting', 'agent'] } }).sort({ _id: 1 }).lean<ConversationDoc[]>(),
+        ]);
+        if (openTickets.length || active.length) return { status: 'blocked', openTickets: openTickets.map(toTicket), activeConversations: active.map(toConversation) };
+        const conversations = await Conversation.find({ contactId, anonymisedAt: null })
+          .select('contactId state closedAt lastMessageAt')
+          .lean<DueConversation[]>();
+        const all = await Conversation.find({ contactId }).select('_id').lean<{ _id: string }[]>();
+        const counts = await anonymise(conversations, { $or: [{ contactId }, { conversationId: { $in: all.map((doc) => doc._id) } }] }, ERASURE_TEXT, now, () => now);
+        counts.contacts += await pseudonymise(contactId, now);
+        return { status: 'erased', ...counts };
+      },
+      async anonymiseBefore(cutoff, options = {}) {
+        const limit = Math.max(1, Math.floor(options.limit ?? 100));
+        const now = options.now ?? new Date();
+        const due = await Conversation.aggregate<DueConversation>(retentionPipeline(cutoff, limit, Ticket.collection.collectionName) as PipelineStage[]);
+        // An idle conversation with the bot ends when it went quiet.
+        const counts = await anonymise(due, { conversationId: { $in: due.map((doc) => doc._id) } }, RETENTION_TEXT, now, (doc) => doc.lastMessageAt);
+        for (const contactId of new Set(due.map((doc) => doc.contactId))) counts.contacts += await pseudonymise(contactId, now, cutoff);
+        return { ...counts, more: due.length === limit };
       },
     },
 

@@ -10,9 +10,10 @@ import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import type { Entry } from '../../knowledge/schema.js';
-import type { Attachment, UnreadableKind } from '../types.js';
+import { CHANNELS, type Attachment, type UnreadableKind } from '../types.js';
 import {
   addSample,
+  attachmentKeys,
   buildAuditEvent,
   buildCannedResponse,
   buildConversation,
@@ -31,6 +32,7 @@ import {
   dayKeyIn,
   DEFAULT_SEARCH_LIMIT,
   DRAFT_STATUSES,
+  ERASURE_TEXT,
   FIRST_REPLY_SUFFIX,
   newId,
   normalizeLabel,
@@ -38,18 +40,23 @@ import {
   normalizeShortcut,
   normalizeUsername,
   phoneFragments,
+  phoneSpellings,
+  pseudonymFor,
   resolvedStatus,
+  RETENTION_TEXT,
   reviveDelivery,
   reviveResolution,
   searchTerms,
   ticketEvent,
   ticketYear,
   UNANSWERED_STATUSES,
+  withoutNotes,
 } from './ids.js';
 import {
   DuplicateError,
   ROLES,
   TICKET_STATUSES,
+  type AnonymisationCounts,
   type AuditEvent,
   type AuditRepository,
   type Draft,
@@ -58,6 +65,7 @@ import {
   type UnansweredGroup,
   type CommittedTurn,
   type DeliveryState,
+  type ErasureResult,
   type Job,
   type Session,
   type User,
@@ -453,6 +461,15 @@ export const MIGRATIONS = [
   );
   UPDATE tickets SET resolved_due_at = due_at WHERE resolved_at IS NOT NULL AND status = 'selesai';
   CREATE INDEX tickets_resolved ON tickets (resolved_at) WHERE resolved_at IS NOT NULL;
+  `,
+  `
+  -- Personal-data protection (issue 6): what the retention job and erasure requests have anonymised.
+  ALTER TABLE contacts ADD COLUMN anonymised_at INTEGER;
+  ALTER TABLE conversations ADD COLUMN anonymised_at INTEGER;
+  ALTER TABLE tickets ADD COLUMN anonymised_at INTEGER;
+  -- The retention job's question: conversations not yet anonymised, least recently active first
+  -- (queries repeat the WHERE word for word: PRIVACY_SQL.due).
+  CREATE INDEX conversations_retention ON conversations (last_message_at) WHERE anonymised_at IS NULL;
   `,
 ];
 
@@ -1074,6 +1091,18 @@ export const UNANSWERED_SQL = {
   open: "SELECT * FROM unanswered_groups WHERE status = 'open' ORDER BY count DESC, last_seen DESC, id LIMIT ?",
 } as const;
 
+/**
+ * The retention job's batch (issue 6): conversations not yet anonymised that ended before the cutoff
+ * (closed then, or left with the bot and idle since), with no ticket still open or changed since.
+ * Parameters: cutoff, cutoff, cutoff, limit. Read from conversations_retention in index order.
+ */
+export const PRIVACY_SQL = {
+  due: `SELECT * FROM conversations INDEXED BY conversations_retention
+    WHERE anonymised_at IS NULL AND last_message_at < ? AND state IN ('closed', 'bot') AND (closed_at IS NULL OR closed_at < ?)
+      AND NOT EXISTS (SELECT 1 FROM tickets t WHERE t.conversation_id = conversations.id AND (t.status NOT IN ('selesai', 'ditutup') OR t.updated_at >= ?))
+    ORDER BY last_message_at LIMIT ?`,
+} as const;
+
 /** Drafts, newest first, by the given filters. */
 export function draftListQuery(filter: Parameters<DraftRepository['list']>[0]): Query {
   const where: string[] = [];
@@ -1353,6 +1382,106 @@ export function openSqliteStore(options: { file: string }): Store {
 
   /** A stats range as query parameters (the zone checked first: an unknown one is a RangeError, as in MongoDB). */
   const span = (range: StatsRange) => ({ zone: checkTimeZone(range.timeZone), from: ms(range.from), to: ms(range.to) });
+
+  /**
+   * Anonymises conversations and tickets inside the caller's transaction (issue 6): message and note
+   * texts replaced, attachment files deleted, flow data, memory and the last turn dropped, the
+   * conversation closed under a pseudonymous channel id; tickets keep what the dashboard counts and
+   * lose reporter, description, kelurahan, attachments and event notes. Already anonymised records
+   * are skipped, so running it twice changes nothing.
+   */
+  const anonymise = (
+    conversations: (ConversationRow & { anonymised_at: number | null })[],
+    ticketIds: string[],
+    text: string,
+    now: number,
+    closedAt: (row: ConversationRow) => number,
+  ): AnonymisationCounts => {
+    const counts: AnonymisationCounts = { conversations: 0, messages: 0, tickets: 0, contacts: 0, files: 0 };
+    const keys: string[] = [];
+    for (const row of conversations) {
+      if (row.anonymised_at !== null) continue;
+      for (const message of all<{ attachments: string }>('SELECT attachments FROM messages WHERE conversation_id = ? AND attachments IS NOT NULL', row.id)) {
+        keys.push(...attachmentKeys([JSON.parse(message.attachments) as Attachment[]]));
+      }
+      // The search index follows the text (trigger messages_search_update): the old words are no longer found.
+      counts.messages += sql(
+        `UPDATE messages SET text = ?, attachments = NULL,
+           delivery = CASE WHEN delivery IS NULL THEN NULL ELSE json_remove(delivery, '$.lastError') END
+         WHERE conversation_id = ?`,
+      ).run(text, row.id).changes;
+      sql('UPDATE notes SET text = ? WHERE conversation_id = ?').run(text, row.id);
+      sql(
+        `UPDATE conversations SET memory = '{}', flow = NULL, last_turn = NULL, external_id = ?, state = 'closed',
+           closed_at = COALESCE(closed_at, ?), version = version + 1, updated_at = ?, anonymised_at = ?
+         WHERE id = ?`,
+      ).run(pseudonymFor(row.contact_id), closedAt(row), now, now, row.id);
+      counts.conversations++;
+    }
+    for (const id of ticketIds) {
+      const row = one<TicketRow & { anonymised_at: number | null }>('SELECT * FROM tickets WHERE id = ? AND anonymised_at IS NULL', id);
+      if (!row) continue;
+      keys.push(...attachmentKeys([JSON.parse(row.attachments) as Attachment[]]));
+      // updated_at stays: anonymising is not a change anyone made to the complaint.
+      sql(
+        `UPDATE tickets SET description = ?, reporter_name = NULL, reporter_phone = NULL, kelurahan = NULL, attachments = '[]',
+           events = ?, anonymised_at = ? WHERE id = ?`,
+      ).run(text, json(withoutNotes(JSON.parse(row.events) as TicketEvent[])), now, id);
+      counts.tickets++;
+    }
+    if (keys.length > 0) {
+      counts.files = sql('DELETE FROM files WHERE key IN (SELECT value FROM json_each(?))').run(JSON.stringify([...new Set(keys)])).changes;
+    }
+    return counts;
+  };
+
+  /**
+   * Name and phone removed, the channel id replaced by a pseudonym: the citizen can no longer be
+   * found or told apart. Only once nothing of theirs is left to anonymise (and, for the retention
+   * job, when they were last seen before the cutoff).
+   */
+  const pseudonymise = (contactId: string, now: number, seenBefore?: number): number =>
+    sql(
+      `UPDATE contacts SET name = NULL, phone = NULL, phone_key = NULL, external_id = ?, anonymised_at = ?
+       WHERE id = ? AND anonymised_at IS NULL AND last_seen_at < ?
+         AND NOT EXISTS (SELECT 1 FROM conversations c WHERE c.contact_id = contacts.id AND c.anonymised_at IS NULL)`,
+    ).run(pseudonymFor(contactId), now, contactId, seenBefore ?? Number.MAX_SAFE_INTEGER).changes;
+
+  const anonymiseBefore = db.transaction((cutoff: number, limit: number, now: number) => {
+    const due = all<ConversationRow & { anonymised_at: number | null }>(PRIVACY_SQL.due, cutoff, cutoff, cutoff, limit);
+    const tickets = due.length
+      ? all<{ id: string }>('SELECT id FROM tickets WHERE conversation_id IN (SELECT value FROM json_each(?)) ORDER BY id', JSON.stringify(due.map((row) => row.id)))
+      : [];
+    // An idle conversation with the bot ends when it went quiet.
+    const counts = anonymise(due, tickets.map((row) => row.id), RETENTION_TEXT, now, (row) => row.last_message_at);
+    for (const contactId of new Set(due.map((row) => row.contact_id))) counts.contacts += pseudonymise(contactId, now, cutoff);
+    return { ...counts, more: due.length === limit };
+  });
+
+  const eraseContact = db.transaction((contactId: string, now: number): ErasureResult => {
+    if (!one('SELECT 1 FROM contacts WHERE id = ?', contactId)) return { status: 'missing' };
+    const openTickets = all<TicketRow>("SELECT * FROM tickets WHERE contact_id = ? AND status NOT IN ('selesai', 'ditutup') ORDER BY id", contactId);
+    const active = all<ConversationRow>("SELECT * FROM conversations WHERE contact_id = ? AND state IN ('waiting', 'agent') ORDER BY id", contactId);
+    if (openTickets.length || active.length) return { status: 'blocked', openTickets: openTickets.map(toTicket), activeConversations: active.map(toConversation) };
+    const conversations = all<ConversationRow & { anonymised_at: number | null }>('SELECT * FROM conversations WHERE contact_id = ? ORDER BY id', contactId);
+    const tickets = all<{ id: string }>(
+      'SELECT id FROM tickets WHERE contact_id = ? OR conversation_id IN (SELECT id FROM conversations WHERE contact_id = ?) ORDER BY id',
+      contactId, contactId,
+    );
+    const counts = anonymise(conversations, tickets.map((row) => row.id), ERASURE_TEXT, now, () => now);
+    counts.contacts += pseudonymise(contactId, now);
+    return { status: 'erased', ...counts };
+  });
+
+  /** Privacy work overwrites what it deletes in the database file (secure_delete), not just unlinks it. */
+  const securely = <T>(work: () => T): T => {
+    db.pragma('secure_delete = ON');
+    try {
+      return work();
+    } finally {
+      db.pragma('secure_delete = OFF');
+    }
+  };
 
   return {
     engine: 'sqlite',
@@ -1921,6 +2050,54 @@ export function openSqliteStore(options: { file: string }): Store {
           'SELECT * FROM ratings WHERE created_at >= ? AND created_at < ? ORDER BY created_at DESC, id DESC LIMIT ?',
           ms(filter.from) ?? Number.MIN_SAFE_INTEGER, ms(filter.to) ?? Number.MAX_SAFE_INTEGER, limit(filter.limit),
         ).map(toRating);
+      },
+    },
+
+    privacy: {
+      async findContacts(query, n = DEFAULT_SEARCH_LIMIT) {
+        const ids = new Set<string>();
+        if (query.externalId) {
+          for (const channel of CHANNELS) {
+            const row = one<{ id: string }>('SELECT id FROM contacts WHERE channel = ? AND external_id = ?', channel, query.externalId);
+            if (row) ids.add(row.id);
+          }
+        }
+        const spellings = query.phone ? phoneSpellings(query.phone) : [];
+        if (spellings.length) {
+          const canonical = spellings[1]!;
+          // phone_key holds the contact's canonical numbers separated by spaces: a whole-number match.
+          for (const row of all<{ id: string }>("SELECT id FROM contacts WHERE ' ' || phone_key || ' ' LIKE ?", `% ${canonical} %`)) ids.add(row.id);
+          for (const row of all<{ contact_id: string }>(
+            `SELECT DISTINCT contact_id FROM tickets WHERE reporter_phone IN (${placeholders(spellings)})
+               OR (reporter_phone IS NOT NULL AND siratu_phone_keys('web', '', reporter_phone) = ?)`,
+            ...spellings, canonical,
+          )) ids.add(row.contact_id);
+        }
+        if (ids.size === 0) return [];
+        return all<ContactRow>(
+          'SELECT * FROM contacts WHERE id IN (SELECT value FROM json_each(?)) ORDER BY last_seen_at DESC, id DESC LIMIT ?',
+          JSON.stringify([...ids]), limit(n),
+        ).map(toContact);
+      },
+      async exportContact(contactId) {
+        const contact = one<ContactRow>('SELECT * FROM contacts WHERE id = ?', contactId);
+        if (!contact) return null;
+        const ofContact = 'conversation_id IN (SELECT id FROM conversations WHERE contact_id = ?)';
+        return {
+          contact: toContact(contact),
+          conversations: all<ConversationRow>('SELECT * FROM conversations WHERE contact_id = ? ORDER BY id', contactId).map(toConversation),
+          messages: all<MessageRow>(`SELECT * FROM messages WHERE ${ofContact} ORDER BY id`, contactId).map(toMessage),
+          tickets: all<TicketRow>(`SELECT * FROM tickets WHERE contact_id = ? OR ${ofContact} ORDER BY id`, contactId, contactId).map(toTicket),
+          ratings: all<RatingRow>(`SELECT * FROM ratings WHERE ${ofContact} ORDER BY id`, contactId).map(toRating),
+          notes: all<NoteRow>(`SELECT * FROM notes WHERE ${ofContact} ORDER BY id`, contactId).map(toNote),
+        };
+      },
+      async eraseContact(contactId, now = new Date()) {
+        return securely(() => eraseContact.immediate(contactId, now.getTime()));
+      },
+      async anonymiseBefore(cutoff, options = {}) {
+        const n = Math.max(1, Math.floor(options.limit ?? 100));
+        return securely(() => anonymiseBefore.immediate(cutoff.getTime(), n, (options.now ?? new Date()).getTime()));
       },
     },
 

@@ -637,6 +637,81 @@ export interface SettingsRepository {
   put<T>(key: string, value: T): Promise<void>;
 }
 
+/** What anonymising conversations changed (the retention job, or one citizen's erasure). */
+export interface AnonymisationCounts {
+  /** Conversations whose texts, files and flow data were removed (they stay, closed, for statistics). */
+  conversations: number;
+  /** Messages whose text was replaced. */
+  messages: number;
+  /** Tickets whose personal fields (reporter, description, attachments, kelurahan, event notes) were cleared. */
+  tickets: number;
+  /** Contacts pseudonymised: name and phone removed, channel id replaced, so the citizen can no longer be identified. */
+  contacts: number;
+  /** Stored files (attachments) deleted. */
+  files: number;
+}
+
+/** One batch of the retention job. */
+export interface RetentionBatch extends AnonymisationCounts {
+  /** The batch was full: more conversations may be due, call again. */
+  more: boolean;
+}
+
+/** Everything the store holds about one contact (a citizen's identity on one channel), for a data-access request. */
+export interface ContactData {
+  contact: Contact;
+  /** Oldest first. */
+  conversations: Conversation[];
+  /** Messages of all its conversations, oldest first. */
+  messages: Message[];
+  /** Tickets it filed, oldest first. */
+  tickets: Ticket[];
+  /** Ratings given in its conversations. */
+  ratings: Rating[];
+  /** Agents' internal notes on its conversations. */
+  notes: Note[];
+}
+
+/** The outcome of erasing one contact's data on request. */
+export type ErasureResult =
+  | ({ status: 'erased' } & AnonymisationCounts)
+  /** Refused: complaints still being handled, or a conversation waiting for or owned by an agent. Nothing was changed. */
+  | { status: 'blocked'; openTickets: Ticket[]; activeConversations: Conversation[] }
+  | { status: 'missing' };
+
+/**
+ * Personal-data protection (UU 27/2022): the retention job and citizens' requests.
+ * "Anonymised" means: message and note texts replaced, attachment files deleted,
+ * flow data and dialogue memory dropped, tickets' personal fields cleared; what
+ * the dashboard counts (dates, channels, kinds, entries, categories, kecamatan,
+ * statuses, ratings) stays. Never touched: open tickets, conversations waiting
+ * for or owned by an agent. Every method is idempotent.
+ */
+export interface PrivacyRepository {
+  /**
+   * Contacts matching exactly (not a substring search): `phone` = the number the contact gave, its
+   * WhatsApp number, or the phone given on one of its tickets (any spelling: 0812…, +62 812…);
+   * `externalId` = its id on a channel (Telegram chat id, WhatsApp id, web session id). Most recently seen first.
+   */
+  findContacts(query: { phone?: string; externalId?: string }, limit?: number): Promise<Contact[]>;
+  /** Everything held about the contact, or null when there is no such contact. */
+  exportContact(contactId: string): Promise<ContactData | null>;
+  /**
+   * Anonymises all of the contact's conversations and tickets and pseudonymises the contact, whatever
+   * their age; an open conversation with the bot is closed. Refused (nothing changed) while a ticket
+   * is open or an agent is involved.
+   */
+  eraseContact(contactId: string, now?: Date): Promise<ErasureResult>;
+  /**
+   * Anonymises up to `limit` (default 100) conversations that ended before `cutoff`: closed then, or
+   * left with the bot and idle since then (they are closed); each only when every ticket filed in it
+   * is finished (selesai, ditutup) and unchanged since before `cutoff`. Then pseudonymises those
+   * conversations' contacts that were last seen before `cutoff` and have nothing left to anonymise.
+   * Oldest first; call again while `more`.
+   */
+  anonymiseBefore(cutoff: Date, options?: { limit?: number; now?: Date }): Promise<RetentionBatch>;
+}
+
 export interface Store {
   readonly engine: 'sqlite' | 'mongo';
   contacts: ContactRepository;
@@ -658,5 +733,7 @@ export interface Store {
   unanswered: UnansweredRepository;
   audit: AuditRepository;
   stats: StatsRepository;
+  /** Retention and citizens' data requests (UU 27/2022). */
+  privacy: PrivacyRepository;
   close(): Promise<void>;
 }

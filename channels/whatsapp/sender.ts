@@ -22,7 +22,7 @@ import type { ChannelCapabilities, ChannelSender, OutboundPart } from '../../bot
 import type { Logger } from '../../bot/log.js';
 import { PermanentJobError } from '../../bot/queue/types.js';
 import type { FileRepository, Message } from '../../bot/store/types.js';
-import { encodeForChannel } from '../encode.js';
+import { encodeForChannel, WHATSAPP_CAPABILITIES } from '../encode.js';
 import type { AuthCipher } from './crypto.js';
 import { isPersonalChat } from './decode.js';
 import type { KnownChats } from './known-chats.js';
@@ -54,7 +54,7 @@ export interface WhatsAppSenderDeps {
 
 export class WhatsAppSender implements ChannelSender {
   readonly channel = 'whatsapp' as const;
-  readonly capabilities: ChannelCapabilities = { buttons: false, maxTextLength: 4000, markup: 'whatsapp' };
+  readonly capabilities: ChannelCapabilities = WHATSAPP_CAPABILITIES;
   readonly ratePerSecond: number;
   /** Sends run one after another, whatever the outbox's concurrency. */
   private turn: Promise<unknown> = Promise.resolve();
