@@ -21,7 +21,8 @@ export const texts = {
   /** First contact: what we keep and why (UU 27/2022 Pasal 21 asks us to say so). */
   privacyNotice: (office: OfficeProfile) =>
     `_Percakapan ini disimpan oleh ${office.shortName} untuk melayani pertanyaan dan pengaduan Anda. ` +
-    'Jangan kirim NIK atau foto KTP/KK kecuali diminta petugas._',
+    'Jangan kirim NIK atau foto KTP/KK kecuali diminta petugas. ' +
+    'Anda berhak meminta salinan atau penghapusan data Anda: ketik *petugas*._',
 
   mainMenu: 'Silakan pilih layanan, atau tulis pertanyaan Anda:',
   subMenu: (title: string) => `*${title}*\nPilih yang sesuai:`,
