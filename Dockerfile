@@ -1,18 +1,26 @@
-# siratu: one image for every instance. Embedded mode needs nothing else;
-# scale-out mode (MONGODB_URI + REDIS_URL) runs several of these behind a
-# load balancer (see docker-compose.yml).
-FROM node:20-bookworm-slim AS build
+# siratu: one image for both run modes.
+#   Embedded (one server, data in the /data volume):
+#     docker build -t siratu . && docker run -p 3000:3000 -v siratu-data:/data siratu
+#   Scale-out (MongoDB + Redis, several instances behind nginx): see docker-compose.yml.
+# Secrets come only from the environment (or an env file): nothing secret is baked into the image.
+
+FROM node:20-bookworm-slim AS dependencies
 WORKDIR /app
-# better-sqlite3 is compiled from source against Node's headers.
-RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
+# better-sqlite3 compiles its native module when no prebuilt binary matches.
+RUN apt-get update \
+  && apt-get install -y --no-install-recommends python3 make g++ \
+  && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund
 
 FROM node:20-bookworm-slim
-ENV NODE_ENV=production DATA_DIR=/data PORT=3000
+ENV NODE_ENV=production \
+    HOST=0.0.0.0 \
+    PORT=3000 \
+    DATA_DIR=/data
 WORKDIR /app
-COPY --from=build /app/node_modules ./node_modules
-COPY package.json tsconfig.json ./
+COPY --from=dependencies /app/node_modules ./node_modules
+COPY package.json package-lock.json tsconfig.json ./
 COPY bot ./bot
 COPY channels ./channels
 COPY knowledge ./knowledge
@@ -20,8 +28,11 @@ COPY admin ./admin
 COPY scripts ./scripts
 RUN mkdir -p /data && chown node:node /data
 USER node
-VOLUME /data
+VOLUME ["/data"]
 EXPOSE 3000
-HEALTHCHECK --interval=30s --timeout=5s --start-period=20s \
-  CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+# Ready = the store (and Redis, in scale-out mode) answer; see scripts/operations.ts.
+HEALTHCHECK --interval=15s --timeout=5s --start-period=30s \
+  CMD node -e "fetch('http://127.0.0.1:3000/readyz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+# SIGTERM (docker stop) drains the messages in hand before the process exits.
+STOPSIGNAL SIGTERM
 CMD ["node", "--import", "tsx", "scripts/start.ts"]

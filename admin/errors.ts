@@ -49,8 +49,13 @@ const ERRORS = {
   },
   too_large: {
     status: 413,
-    message: 'Isian formulir terlalu panjang.',
-    messageEn: 'The request body is too large.',
+    message: 'Isian formulir terlalu panjang (paling banyak 32 KB). Persingkat isinya, lalu kirim lagi.',
+    messageEn: 'The request body is too large (forms and JSON: 32 KB; uploads have their own limits).',
+  },
+  unsupported_type: {
+    status: 415,
+    message: 'Jenis isian ini tidak didukung. Kirim formulir dari halaman admin, lalu coba lagi.',
+    messageEn: 'Unsupported Content-Type, charset or Content-Encoding: send a form, JSON or multipart body.',
   },
   bad_request: {
     status: 400,

@@ -65,7 +65,7 @@ export function loadAssets(): Map<string, Asset> {
 export function assetHandler(assets: Map<string, Asset>): RequestHandler {
   return (req, res) => {
     const asset = assets.get(String(req.params.file));
-    if (!asset) return void res.status(404).type('text/plain').send('Tidak ditemukan.');
+    if (!asset) return void res.status(404).json({ error: 'not_found', message: 'Berkas tampilan tidak ditemukan.', messageEn: 'No such admin asset.' });
     const versioned = req.query.v === asset.version;
     res.set({
       'Content-Type': asset.type,

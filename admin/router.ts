@@ -17,13 +17,15 @@
  * editor (issue 5) adds its routes here the same way: register on this
  * router with requireRole, and the route test covers them automatically.
  */
-import express, { Router, type ErrorRequestHandler } from 'express';
+import { Router, type ErrorRequestHandler } from 'express';
 import helmet from 'helmet';
 import type { EventBus } from '../bot/bus.js';
 import type { KnowledgeBase } from '../bot/knowledge-base.js';
 import type { KnowledgeEditor } from '../bot/knowledge-editing.js';
 import type { Logger } from '../bot/log.js';
+import type { JobQueue } from '../bot/queue/types.js';
 import type { Store } from '../bot/store/types.js';
+import { clientErrorOf, formBody, jsonBody } from '../channels/http-boundary.js';
 import { accessControl, authOf, csrfProtection, publicRoute, wantsJson } from './access.js';
 import type { AdminContext, RetryingOutbox } from './context.js';
 import { adminError, sendAdminError } from './errors.js';
@@ -38,6 +40,7 @@ import { inboxRoutes } from './routes/inbox.js';
 import { knowledgeRoutes } from './routes/knowledge.js';
 import { loginRoutes } from './routes/login.js';
 import { privacyRoutes } from './routes/privacy.js';
+import { queueRoutes } from './routes/queues.js';
 import { officeRoutes } from './routes/office.js';
 import { unansweredRoutes } from './routes/unanswered.js';
 import { userRoutes } from './routes/users.js';
@@ -64,6 +67,8 @@ export interface AdminDeps {
   knowledge?: { knowledge: KnowledgeBase; editor: KnowledgeEditor };
   /** The live event bus: an office-profile or holiday save tells every instance to reload. */
   events?: EventBus;
+  /** Background jobs: the queue page (and bull's dashboard in scale-out mode) is mounted when given. */
+  queue?: JobQueue;
   /** Where the router is mounted (cookies and links use it). */
   base?: string;
 }
@@ -85,6 +90,7 @@ export function adminArea(deps: AdminDeps): Router {
     { key: 'privacy', href: `${base}/privacy`, label: 'Data warga', minimum: 'admin', group: 'more' },
     ...(deps.knowledge ? [{ key: 'office', href: `${base}/office`, label: 'Profil kantor', minimum: 'admin' as const, group: 'more' as const }] : []),
     { key: 'audit', href: `${base}/audit`, label: 'Log audit', minimum: 'admin', group: 'more' },
+    ...(deps.queue ? [{ key: 'queues', href: `${base}/queues`, label: 'Antrean kerja', minimum: 'admin' as const, group: 'more' as const }] : []),
     { key: 'account', href: `${base}/account`, label: 'Akun saya', minimum: 'agent', group: 'more' },
   ];
   const assets = loadAssets();
@@ -138,8 +144,9 @@ export function adminArea(deps: AdminDeps): Router {
     res.set('Cache-Control', 'no-store');
     next();
   });
-  router.use(express.urlencoded({ extended: false, limit: BODY_LIMIT, parameterLimit: 50 }));
-  router.use(express.json({ limit: BODY_LIMIT }));
+  // Operator keys ($gt, $ne…) and prototype keys are dropped while parsing (channels/http-boundary.ts).
+  router.use(formBody(BODY_LIMIT, 50));
+  router.use(jsonBody(BODY_LIMIT));
   router.use(async (req, res, next) => {
     // Static files need no session (and no database round trip).
     if (req.method === 'GET' && req.path.startsWith('/assets/')) return next();
@@ -162,6 +169,7 @@ export function adminArea(deps: AdminDeps): Router {
   if (deps.knowledge) knowledgeRoutes(router, ctx, deps.knowledge);
   if (deps.knowledge) unansweredRoutes(router, ctx, deps.knowledge);
   if (deps.knowledge) dashboardRoutes(router, ctx, deps.knowledge);
+  if (deps.queue) queueRoutes(router, ctx, deps.queue);
 
   // Not found: strangers are sent to the login page, so the area reveals nothing about its routes.
   router.use((req, res) => {
@@ -172,8 +180,9 @@ export function adminArea(deps: AdminDeps): Router {
 
   const onError: ErrorRequestHandler = (error, req, res, next) => {
     if (res.headersSent) return next(error);
-    const type = (error as { type?: string }).type;
-    const code = type === 'entity.too.large' ? 'too_large' : type === 'entity.parse.failed' || type === 'parameters.too.many' ? 'bad_request' : 'internal';
+    // Over the limit, a type or encoding we do not read, an unreadable body or path: the client's doing, answered 4xx.
+    const kind = clientErrorOf(error);
+    const code = kind === 'too_large' ? 'too_large' : kind === 'unsupported' ? 'unsupported_type' : kind === 'bad_request' ? 'bad_request' : 'internal';
     if (code === 'internal') log.error({ err: error, path: req.path }, 'admin request failed');
     if (wantsJson(req) || !authOf(res)) return sendAdminError(res, code);
     const { status, body } = adminError(code);

@@ -13,7 +13,7 @@
  * encrypted for one purpose can never be decrypted as another.
  */
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
-import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, linkSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../bot/log.js';
 
@@ -42,12 +42,19 @@ export function resolveSecretKey(options: { configured?: string; dataDir: string
   }
   if (options.scaleOut) throw new Error('SECRET_KEY wajib diisi dalam mode scale-out (MONGODB_URI): semua instance harus memakai kunci yang sama.');
   const file = join(options.dataDir, SECRET_KEY_FILE);
-  try {
-    // `wx`: two processes starting at once on one host cannot both create it.
-    writeFileSync(file, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
-    options.log.warn({ file }, 'SECRET_KEY is not set: generated a new secret key into the data directory (permissions 0600). Back it up with the database, or set SECRET_KEY.');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  // Written aside, then linked into place (fails if it exists): instances starting at once on one host cannot
+  // both create it, and none can read it half-written (a plain `wx` write left a moment where it was empty).
+  const draft = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  if (!existsSync(file)) {
+    try {
+      writeFileSync(draft, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
+      linkSync(draft, file);
+      options.log.warn({ file }, 'SECRET_KEY is not set: generated a new secret key into the data directory (permissions 0600). Back it up with the database, or set SECRET_KEY.');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    } finally {
+      rmSync(draft, { force: true });
+    }
   }
   const mode = statSync(file).mode & 0o777;
   if (mode & 0o077) {

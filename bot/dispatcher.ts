@@ -23,10 +23,13 @@ import type { Outbox } from './delivery.js';
 import { engine } from './engine.js';
 import type { KnowledgeBase } from './knowledge-base.js';
 import type { Logger } from './log.js';
+import type { MessageMetrics } from './metrics.js';
+import type { RateVerdict, SenderRateLimit } from './rate-limit.js';
+import { texts } from './texts.js';
 import type { EngineServices } from './context.js';
 import type { Conversation, Message, MessageAuthor, Store } from './store/types.js';
 import type { UnansweredLog } from './unanswered.js';
-import type { Attachment, ChannelName, Inbound, ReplyKind, ReplyOption } from './types.js';
+import { CHANNELS, type Attachment, type ChannelName, type Inbound, type ReplyKind, type ReplyOption, type UnreadableKind } from './types.js';
 
 /** Longest message we keep; longer ones are cut (and the citizen still gets an answer). */
 export const MAX_TEXT_LENGTH = 4000;
@@ -51,7 +54,46 @@ export function cleanText(text: unknown): string {
       const pairOk = code < 0xdc00 ? /[\uDC00-\uDFFF]/u.test(whole[offset + 1] ?? '') : /[\uD800-\uDBFF]/u.test(whole[offset - 1] ?? '');
       return pairOk ? char : '';
     })
-    .slice(0, MAX_TEXT_LENGTH);
+    .slice(0, MAX_TEXT_LENGTH)
+    .replace(/[\uD800-\uDBFF]$/u, ''); // the cut may split a pair (an emoji at the end)
+}
+
+const UNREADABLE_KINDS: readonly UnreadableKind[] = ['voice', 'video', 'location', 'sticker', 'contact', 'fileType', 'fileTooLarge', 'downloadFailed', 'other'];
+const ATTACHMENT_KINDS: readonly Attachment['kind'][] = ['image', 'document', 'audio', 'video', 'other'];
+/** A sent time the platform cannot have meant (its clock or our decoding is off) is replaced by "now". */
+const PLAUSIBLE_SENT_AT = { from: Date.UTC(2000, 0, 1), aheadMs: 24 * 60 * 60 * 1000 };
+
+/**
+ * What a channel hands over, made safe to store whatever it holds: text as
+ * `cleanText`, strings where strings belong (anything else is dropped: an
+ * object must never reach a store query), a plausible date, known kinds
+ * only. A message without a channel or sender cannot be kept at all.
+ */
+export function cleanInbound(inbound: Inbound, now: Date): Inbound {
+  if (!CHANNELS.includes(inbound.channel)) throw new Error(`unknown channel ${String(inbound.channel)}`);
+  if (typeof inbound.senderId !== 'string' || inbound.senderId === '') throw new Error(`inbound message on ${inbound.channel} without a sender id`);
+  const string = (value: unknown, max: number) => (typeof value === 'string' ? cleanText(value).trim().slice(0, max) || undefined : undefined);
+  const sentAt = inbound.sentAt instanceof Date ? inbound.sentAt.getTime() : Number.NaN;
+  const attachments = (Array.isArray(inbound.attachments) ? inbound.attachments : [])
+    .filter((a): a is Attachment => typeof a === 'object' && a !== null && ATTACHMENT_KINDS.includes(a.kind) && typeof a.key === 'string' && a.key !== '' && a.key.length <= 200)
+    .map((a) => ({
+      kind: a.kind,
+      key: a.key,
+      fileName: string(a.fileName, 200),
+      mimeType: string(a.mimeType, 200),
+      size: typeof a.size === 'number' && Number.isSafeInteger(a.size) && a.size >= 0 ? a.size : undefined,
+    }));
+  return {
+    channel: inbound.channel,
+    senderId: inbound.senderId,
+    text: cleanText(inbound.text),
+    attachments: attachments.length ? attachments : undefined,
+    platformMessageId: typeof inbound.platformMessageId === 'string' && inbound.platformMessageId !== '' && inbound.platformMessageId.length <= 300 ? inbound.platformMessageId : undefined,
+    senderName: string(inbound.senderName, 200),
+    sentAt: sentAt >= PLAUSIBLE_SENT_AT.from && sentAt <= now.getTime() + PLAUSIBLE_SENT_AT.aheadMs ? new Date(sentAt) : undefined,
+    unreadable: UNREADABLE_KINDS.includes(inbound.unreadable!) ? inbound.unreadable : undefined,
+    late: inbound.late === true || undefined,
+  };
 }
 
 export interface DispatcherOptions {
@@ -69,6 +111,10 @@ export interface DispatcherOptions {
   deadlines?: TicketDeadlines;
   /** Where messages the bot could not answer are noted (bot/unanswered.ts). */
   unanswered?: Pick<UnansweredLog, 'note'>;
+  /** Counts messages in and out and times replies (bot/metrics.ts, scraped at /metrics). */
+  metrics?: MessageMetrics;
+  /** Per-sender message limit (bot/rate-limit.ts): over it, messages are stored but not answered. */
+  rateLimit?: Pick<SenderRateLimit, 'hit'>;
 }
 
 /** A message to a citizen outside a turn: a status change, an agent's reply, a one-time code. */
@@ -93,6 +139,8 @@ export class Dispatcher {
   private readonly outbox: Outbox | undefined;
   private readonly services: EngineServices;
   private readonly unanswered: Pick<UnansweredLog, 'note'> | undefined;
+  private readonly metrics: MessageMetrics | undefined;
+  private readonly rateLimit: Pick<SenderRateLimit, 'hit'> | undefined;
   /** Where tickets are created and changed (the engine's complaints, the inbox, SLA jobs). */
   readonly tickets: TicketService;
 
@@ -104,6 +152,8 @@ export class Dispatcher {
     this.outbox = options.outbox;
     this.services = options.services ?? {};
     this.unanswered = options.unanswered;
+    this.metrics = options.metrics;
+    this.rateLimit = options.rateLimit;
     this.events = options.events ?? createLocalBus();
     this.tickets = new TicketService({ store: this.store, dispatcher: this, deadlines: options.deadlines });
   }
@@ -137,6 +187,7 @@ export class Dispatcher {
     });
     const updated = (await this.store.conversations.update(conversation.id, { lastMessageAt: now })) ?? conversation;
     if (this.outbox?.pushes(conversation.channel)) await this.outbox.deliver(message, conversation.externalId);
+    this.metrics?.sent(conversation.channel, post.author);
     this.events.emit('message', message, updated);
     return message;
   }
@@ -148,7 +199,9 @@ export class Dispatcher {
     return this.post(conversation.id, post);
   }
 
-  async receive(inbound: Inbound): Promise<ReceiveResult> {
+  async receive(raw: Inbound): Promise<ReceiveResult> {
+    const started = performance.now();
+    const inbound = cleanInbound(raw, this.clock());
     const contact = await this.store.contacts.upsert(inbound.channel, inbound.senderId, inbound.senderName);
     const conversation = await this.store.conversations.open(contact);
     const { message, duplicate } = await this.store.messages.add({
@@ -165,18 +218,25 @@ export class Dispatcher {
       createdAt: inbound.sentAt,
     });
     if (duplicate) {
+      // Sent again because the first try got no answer (the instance that stored it died mid-turn): answer it now;
+      // a turn is idempotent (see runTurn), so a first try still running elsewhere is harmless.
+      if (!message.handledAt) return { message, duplicate, replies: await this.process(message) };
       this.log.info({ channel: inbound.channel, messageId: message.id }, 'duplicate delivery ignored');
       return { message, duplicate, replies: [] };
     }
+    this.metrics?.received(inbound.channel);
     this.events.emit('message', message, conversation);
-    const replies = await this.process(message);
+    // Counted once the message is stored: over the limit it is kept for the agents, only the bot stays quiet.
+    const verdict = (await this.rateLimit?.hit(`${inbound.channel}:${inbound.senderId}`)) ?? 'answer';
+    const replies = await this.process(message, verdict);
+    if (replies.length > 0) this.metrics?.replied(inbound.channel, (performance.now() - started) / 1000);
     return { message, duplicate, replies };
   }
 
   /** Runs the engine for a stored inbound message, one turn at a time per conversation. */
-  process(message: Message): Promise<Message[]> {
+  process(message: Message, verdict: RateVerdict = 'answer'): Promise<Message[]> {
     const previous = this.queues.get(message.conversationId) ?? Promise.resolve();
-    const turn = previous.catch(() => undefined).then(() => this.runTurn(message));
+    const turn = previous.catch(() => undefined).then(() => this.runTurn(message, verdict));
     this.queues.set(message.conversationId, turn);
     void turn.finally(() => {
       if (this.queues.get(message.conversationId) === turn) this.queues.delete(message.conversationId);
@@ -192,7 +252,7 @@ export class Dispatcher {
     return pending.length;
   }
 
-  private async runTurn(message: Message): Promise<Message[]> {
+  private async runTurn(message: Message, verdict: RateVerdict): Promise<Message[]> {
     const started = performance.now();
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
       const current = await this.store.messages.get(message.id);
@@ -208,8 +268,13 @@ export class Dispatcher {
 
       const now = this.clock();
       const ctx = new TurnContext(message, contact, conversation, knowledge, this.store, now, this.tickets, this.services);
-      await engine(ctx, async () => undefined);
-      if (ctx.fallback) await this.noteFallback(message, ctx.fallback);
+      if (verdict === 'answer') {
+        await engine(ctx, async () => undefined);
+        if (ctx.fallback) await this.noteFallback(message, ctx.fallback);
+      } else if (verdict === 'notify' && conversation.state === 'bot') {
+        // Over the sender's limit: one polite notice (not while a human helps), then silence until the window ends.
+        ctx.reply('notice', texts.rateLimited);
+      }
       const replies = ctx.replies.map((reply, index) => ({
         // Derived from the inbound id: storing a reply twice is a no-op, and replies sort right after their message.
         id: `${message.id}-${String(index + 1).padStart(2, '0')}`,
@@ -258,6 +323,7 @@ export class Dispatcher {
       for (const reply of replies) await this.outbox.deliver(reply, conversation.externalId);
     }
     await this.store.messages.markHandled(message.id, this.clock());
+    if (replies.length > 0) this.metrics?.sent(conversation.channel, 'bot', replies.length);
     for (const reply of replies) this.events.emit('message', reply, conversation);
     if (conversation.state !== previousState) this.events.emit('conversation', conversation);
     const first = replies[0];

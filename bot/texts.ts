@@ -144,6 +144,10 @@ export const texts = {
     `Mohon maaf, pesan Anda (dikirim ${sentAt}) baru sampai ke kami sekarang karena layanan chat kami sempat terputus. ` +
     `Supaya tidak salah menjawab, pesan Anda kami teruskan ke petugas ${office.shortName}, yang akan membalas di sini ${whenAgents}.\n` +
     'Jika ingin langsung dijawab otomatis, ketik *batal* lalu tulis lagi pertanyaan Anda.',
+  /** Sent once when a citizen goes over RATE_LIMIT_PER_MINUTE (bot/rate-limit.ts); later messages in the window are kept, not answered. */
+  rateLimited:
+    'Mohon maaf, pesan Anda terlalu banyak dalam waktu singkat. Mohon tunggu sekitar satu menit, lalu kirim lagi pertanyaan Anda. ' +
+    'Pesan yang sudah terkirim tetap kami simpan dan bisa dibaca petugas.',
 } as const;
 
 /** Number words citizens type for menu choices. */

@@ -43,7 +43,8 @@ export interface Inbound {
   late?: boolean;
 }
 
-export type ReplyKind = 'answer' | 'menu' | 'greeting' | 'thanks' | 'fallback' | 'complaint' | 'status' | 'handoff';
+/** `notice`: about the service itself, not an answer (e.g. "too many messages, please wait"). */
+export type ReplyKind = 'answer' | 'menu' | 'greeting' | 'thanks' | 'fallback' | 'complaint' | 'status' | 'handoff' | 'notice';
 
 /** A tappable choice. Channels without buttons show them as a numbered list. */
 export interface ReplyOption {

@@ -22,15 +22,23 @@ import { KnowledgeBase, seedKnowledge } from '../bot/knowledge-base.js';
 import { seedHolidays, storedCalendar } from '../bot/office-editing.js';
 import { KnowledgeEditor } from '../bot/knowledge-editing.js';
 import { createLogger, type Logger } from '../bot/log.js';
+import { createMetrics } from '../bot/metrics.js';
 import { createOutbox, type RunningOutbox } from '../bot/outbox.js';
+import { createSenderRateLimit } from '../bot/rate-limit.js';
 import { openQueue, type JobQueue } from '../bot/queue/index.js';
 import { openStore } from '../bot/store/index.js';
 import type { Store } from '../bot/store/types.js';
 import { createTelegramChannel } from '../channels/telegram/channel.js';
 import { parseAuthKey } from '../channels/whatsapp/crypto.js';
+import { answerMalformedRequests, lastResort, notFound } from '../channels/http-boundary.js';
 import { webchatChannel, webchatDemoPage } from '../channels/webchat/router.js';
 import { loadEntries, loadHolidays, loadLanguage, loadOffice } from '../knowledge/load.js';
 import type { Config } from './config.js';
+import { operations } from './operations.js';
+import { httpDrain } from './http-drain.js';
+
+/** How long a shutdown waits for requests in progress (below docker compose's 30 s stop_grace_period). */
+const DRAIN_TIMEOUT_MS = 15_000;
 
 export interface App {
   config: Config;
@@ -54,7 +62,13 @@ export interface App {
 
 export async function createApp(
   config: Config,
-  options: { log?: Logger; whatsappControl?: WhatsappControl; outbox?: { retry?(messageId: string): Promise<unknown> } } = {},
+  options: {
+    log?: Logger;
+    whatsappControl?: WhatsappControl;
+    outbox?: { retry?(messageId: string): Promise<unknown> };
+    /** The per-sender rate limit's window (default 60 s, RATE_LIMIT_PER_MINUTE per minute); tests use a short one. */
+    rateLimitWindowSeconds?: number;
+  } = {},
 ): Promise<App> {
   const log = options.log ?? createLogger({ level: config.LOG_LEVEL });
   const store = await openStore({ mongoUri: config.MONGODB_URI, dataDir: config.DATA_DIR });
@@ -76,7 +90,11 @@ export async function createApp(
   const services: EngineServices = {};
   // Messages the knowledge base could not answer, grouped for the admin area's unanswered list (recorded by a queue worker).
   const unanswered = new UnansweredLog({ store, queue, knowledge, log });
-  const dispatcher = new Dispatcher({ store, knowledge, log, outbox, services, events, deadlines: createTicketDeadlines({ queue, calendar, log }), unanswered });
+  // Prometheus counters and gauges of this instance, scraped at /metrics.
+  const metrics = createMetrics({ store, queue });
+  // RATE_LIMIT_PER_MINUTE per citizen and chat, shared by all instances through Redis (bot/rate-limit.ts).
+  const rateLimit = await createSenderRateLimit({ perWindow: config.RATE_LIMIT_PER_MINUTE, windowSeconds: options.rateLimitWindowSeconds, redisUrl: config.REDIS_URL, log });
+  const dispatcher = new Dispatcher({ store, knowledge, log, outbox, services, events, deadlines: createTicketDeadlines({ queue, calendar, log }), unanswered, metrics, rateLimit });
   const helpdesk = new Helpdesk({ store, dispatcher, queue, log, handoffTimeoutMinutes: config.HANDOFF_TIMEOUT_MINUTES });
   // Telegram channel, when a bot token is configured: its replies go out through the outbox.
   const telegram = config.TELEGRAM_BOT_TOKEN
@@ -102,6 +120,7 @@ export async function createApp(
         oldMessageHours: config.WHATSAPP_OLD_MESSAGE_HOURS,
         redisUrl: config.REDIS_URL,
         queue,
+        socketConfig: config.WHATSAPP_SOCKET_URL ? { waWebSocketUrl: config.WHATSAPP_SOCKET_URL } : undefined,
       })
     : undefined;
   if (whatsapp) services.oneTimeCodes = whatsapp.oneTimeCodes;
@@ -110,11 +129,26 @@ export async function createApp(
   const http = express();
   http.disable('x-powered-by');
   http.set('trust proxy', config.TRUST_PROXY);
-  http.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok', store: store.engine, queue: queue.engine });
+  // /healthz, /readyz and /metrics for load balancers, orchestrators and Prometheus (scripts/operations.ts).
+  let draining = false;
+  const ops = operations({
+    store,
+    queue,
+    metrics,
+    log,
+    redisUrl: config.REDIS_URL,
+    whatsapp,
+    metricsToken: config.METRICS_TOKEN,
+    draining: () => draining,
   });
+  http.use(ops.router);
+  // Graceful shutdown: while closing, new requests get 503 and the ones in progress finish (scripts/http-drain.ts).
+  const drain = httpDrain();
+  http.use(drain.middleware);
   // Web chat channel: the widget's API and script under /webchat, the demo page at /.
-  http.use('/webchat', webchatChannel({ dispatcher, store, allowedOrigins: config.WEBCHAT_ALLOWED_ORIGINS, log }));
+  // The web chat's own 429 flood guard stays above RATE_LIMIT_PER_MINUTE, so a fast citizen meets the polite notice first.
+  const messagesPerSession = { max: Math.max(30, config.RATE_LIMIT_PER_MINUTE + 10), windowMs: 60_000 };
+  http.use('/webchat', webchatChannel({ dispatcher, store, allowedOrigins: config.WEBCHAT_ALLOWED_ORIGINS, log, limits: { messagesPerSession } }));
   http.get('/', webchatDemoPage());
   // Telegram webhook (webhook mode only): POST /telegram/webhook, verified by its secret header.
   if (telegram?.router) http.use('/telegram', telegram.router);
@@ -132,8 +166,12 @@ export async function createApp(
       inbox: { helpdesk, dispatcher },
       knowledge: { knowledge, editor },
       events,
+      queue,
     }),
   );
+  // Keep these last: a path no router owns, and an error nobody answered, get an Indonesian message (channels/http-boundary.ts).
+  http.use(notFound());
+  http.use(lastResort(log));
 
   let server: Server | undefined;
   let sla: SlaWorker | undefined;
@@ -151,6 +189,7 @@ export async function createApp(
     http,
     async listen() {
       server = http.listen(config.PORT, config.HOST);
+      answerMalformedRequests(server); // garbage or oversized headers get a JSON message, not Node's empty 400/431
       await once(server, 'listening');
       const port = (server.address() as AddressInfo).port;
       log.info({ port, store: store.engine }, 'siratu is listening');
@@ -167,16 +206,18 @@ export async function createApp(
       return port;
     },
     async close() {
+      draining = true; // /readyz answers 503 from now on
+      // Closing every connection at once cut citizens' messages off mid-turn: finish the requests in hand first.
+      const { unfinished } = await drain.drain(server, DRAIN_TIMEOUT_MS);
+      if (unfinished > 0) log.warn({ unfinished }, 'shutdown: requests still running after the drain timeout were cut off');
       await telegram?.stop(); // no new updates; the one in hand is finished
       await whatsapp?.stop(); // closes the socket and releases the lease, so another instance takes over at once
-      if (server) {
-        server.closeAllConnections();
-        await new Promise<void>((resolve) => server!.close(() => resolve()));
-      }
       sla?.stop();
       retention?.stop(); // a run in progress stops after its current batch
       await queue.close(); // lets running deliveries finish and record their progress first
       await events.close();
+      await rateLimit.close();
+      await ops.close();
       await store.close();
     },
   };

@@ -16,6 +16,15 @@ const optionalText = z
   .transform((value) => value || undefined)
   .optional();
 
+/** A switch: true/false, 1/0 or ya/tidak; empty or unset is false. */
+const flag = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .refine((value) => ['', 'true', 'false', '1', '0', 'ya', 'tidak'].includes(value), 'isi true atau false')
+  .transform((value) => ['true', '1', 'ya'].includes(value))
+  .default(false);
+
 const schema = z.object({
   PORT: z.coerce.number({ error: 'harus berupa angka' }).int().min(0, 'harus 0–65535 (0 = port bebas mana saja)').max(65535).default(3000),
   HOST: z.string().min(1).default('0.0.0.0'),
@@ -27,6 +36,8 @@ const schema = z.object({
   WEBCHAT_ALLOWED_ORIGINS: z.string().default('*'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   HANDOFF_TIMEOUT_MINUTES: z.coerce.number({ error: 'harus berupa angka (menit)' }).int().min(1).max(24 * 60).default(10),
+  // Messages one citizen (per chat) may send in a minute before the bot asks them to wait; 0 = no limit.
+  RATE_LIMIT_PER_MINUTE: z.coerce.number({ error: 'harus berupa angka (pesan per menit)' }).int('harus bilangan bulat').min(0, 'minimal 0 (0 = tanpa batas)').max(1000, 'maksimal 1000').default(20),
   // Empty means the default, not 0: switching retention off must be written out (RETENTION_DAYS=0).
   RETENTION_DAYS: z.preprocess(
     (value) => (typeof value === 'string' && value.trim() === '' ? undefined : value),
@@ -44,24 +55,15 @@ const schema = z.object({
     .transform((value) => value?.replace(/\/+$/u, '')),
   TELEGRAM_WEBHOOK_URL: optionalText.refine((value) => value === undefined || /^https?:\/\/[^/\s]+/u.test(value), 'harus URL lengkap, mis. https://chat.kota.go.id/telegram/webhook'),
   TELEGRAM_WEBHOOK_SECRET: optionalText.refine((value) => value === undefined || /^[A-Za-z0-9_-]{16,256}$/u.test(value), 'minimal 16 karakter, hanya huruf, angka, _ dan -'),
-  WHATSAPP_ENABLED: z
-    .string()
-    .trim()
-    .toLowerCase()
-    .refine((value) => ['', 'true', 'false', '1', '0', 'ya', 'tidak'].includes(value), 'isi true atau false')
-    .transform((value) => ['true', '1', 'ya'].includes(value))
-    .default(false),
+  WHATSAPP_ENABLED: flag,
   WHATSAPP_AUTH_KEY: optionalText.refine((value) => value === undefined || parseAuthKey(value).ok, 'harus kunci acak 32 byte: base64 (44 karakter) atau hex (64 karakter); buat dengan: openssl rand -base64 32'),
   WHATSAPP_OLD_MESSAGE_HOURS: z.coerce.number({ error: 'harus berupa angka (jam)' }).min(0.1, 'minimal 0.1 jam').max(336, 'maksimal 336 jam (14 hari)').default(6),
+  // Testing only: a WhatsApp-compatible socket address instead of WhatsApp's own (tests/scale-out.test.ts points it at a local server).
+  WHATSAPP_SOCKET_URL: optionalText.refine((value) => value === undefined || /^wss?:\/\/[^/\s]+/u.test(value), 'harus alamat WebSocket lengkap, mis. ws://127.0.0.1:8443/ws/chat'),
   SECRET_KEY: optionalText.refine((value) => value === undefined || parseSecretKey(value) !== null, 'harus kunci acak 32 byte: 64 karakter hex; buat dengan: openssl rand -hex 32'),
+  METRICS_TOKEN: optionalText.refine((value) => value === undefined || /^[A-Za-z0-9_-]{16,256}$/u.test(value), 'minimal 16 karakter acak (huruf, angka, _ dan -); buat dengan: openssl rand -hex 24'),
   COOKIE_SECURE: z.enum(['auto', 'true', 'false'], { error: 'isi auto, true atau false' }).default('auto'),
-  ADMIN_REQUIRE_TOTP: z
-    .string()
-    .trim()
-    .toLowerCase()
-    .refine((value) => ['', 'true', 'false', '1', '0', 'ya', 'tidak'].includes(value), 'isi true atau false')
-    .transform((value) => ['true', '1', 'ya'].includes(value))
-    .default(false),
+  ADMIN_REQUIRE_TOTP: flag,
   TRUST_PROXY: z
     .string()
     .trim()
@@ -91,7 +93,7 @@ export type Config = z.infer<typeof schema>;
 export class ConfigError extends Error {}
 
 /** Values never repeated in error messages (they end up in logs). */
-const SECRET_VARIABLES = new Set(['WHATSAPP_AUTH_KEY', 'SECRET_KEY']);
+const SECRET_VARIABLES = new Set(['WHATSAPP_AUTH_KEY', 'SECRET_KEY', 'METRICS_TOKEN', 'TELEGRAM_BOT_TOKEN', 'TELEGRAM_WEBHOOK_SECRET']);
 
 /** Reads and validates the configuration; throws ConfigError listing every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { dotenvPath?: string } = {}): Config {

@@ -8,12 +8,12 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { WhatsappStatus } from '../admin/whatsapp.js';
 import { createUser, startAdminApp, until, type AdminTestApp } from './helpers/admin.js';
+import { launchChromium, openContext as openBrowserContext, signIn as signInAs } from './helpers/browser.js';
 
 const ARTIFACTS = join(process.cwd(), 'tests', 'artifacts');
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const PASSWORD = 'kopi pagi di kantor';
 /** What Baileys publishes while waiting to be linked: "ref,noiseKey,identityKey,advSecret". */
 const QR = '2@y7cXAg0TqLzJQmT8pPC3e1mXhZyKk9vRkq3J2Yw1Hc5s0Qf2rTt4E9aNnWbVdU8xGgL6oPz,8vW7nXcR2d5Yk0aZ3sQ1eT4u9iP6lO8mB2vC5xN7jH0=,hG3kL5nP7rT9vX1zB3dF5hJ7lN9pR1tV3xZ5bD7fH9=,Qm4Tz8Yx2Vb6Nc0Ld4Kf8Jg2Hh6';
@@ -51,7 +51,7 @@ beforeAll(async () => {
   const conversation = await store.conversations.open(contact);
   const { message } = await store.messages.add({ conversationId: conversation.id, contactId: contact.id, channel: 'telegram', direction: 'out', author: 'bot', text: 'Pengaduan Anda sudah kami terima dengan nomor ADU-2026-000042. Simpan nomor ini untuk menanyakan statusnya.' });
   await store.messages.setDelivery(message.id, { status: 'failed', attempts: 5, sentParts: 0, platformMessageIds: [], lastError: 'Forbidden: bot was blocked by the user', updatedAt: new Date() });
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
@@ -59,30 +59,10 @@ afterAll(async () => {
   await server?.close();
 });
 
-async function openContext(viewport: { width: number; height: number }, phone: boolean): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext({ viewport, deviceScaleFactor: phone ? 2 : 1, isMobile: phone, hasTouch: phone, locale: 'id-ID' });
-  context.setDefaultTimeout(8000);
-  const page = await context.newPage();
-  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-  page.on('console', (message) => {
-    // Failed loads are judged by URL below (a 401 for a wrong password is expected).
-    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) problems.push(`console: ${message.text()}`);
-  });
-  page.on('response', (response) => {
-    const path = new URL(response.url()).pathname;
-    const expected = (response.status() === 401 && path === '/admin/login') || (response.status() === 403 && path === '/admin/users');
-    if (response.status() >= 400 && !expected) problems.push(`${response.status()} ${response.request().method()} ${path}`);
-  });
-  return { context, page };
-}
-
-async function signIn(page: Page, username: string) {
-  await page.goto(`${server.base}/admin/login`);
-  await page.getByLabel('Nama pengguna').fill(username);
-  await page.getByLabel('Kata sandi').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Masuk' }).click();
-  await page.waitForURL(/\/admin$/u);
-}
+/** A wrong password's 401 and an agent's 403 on the users page are provoked on purpose. */
+const provoked = (status: number, path: string) => (status === 401 && path === '/admin/login') || (status === 403 && path === '/admin/users');
+const openContext = (viewport: { width: number; height: number }, phone: boolean) => openBrowserContext(browser, problems, viewport, phone, provoked);
+const signIn = (page: Page, username: string) => signInAs(page, server.base, username, PASSWORD);
 
 const shot = (page: Page, name: string, fullPage = true) => page.screenshot({ path: join(ARTIFACTS, `admin-${name}.png`), fullPage });
 
@@ -235,6 +215,19 @@ describe('admin area on a 1280 px laptop', () => {
     expect(menu!.x + menu!.width).toBeLessThanOrEqual(360);
     expect(await noSidewaysScroll(phone.page)).toBe(true);
     await shot(phone.page, 'nav-more-360', false);
+    await phone.context.close();
+  });
+
+  it('the queue page lists the background queues by what they do, on a phone too', async () => {
+    await page.goto(`${server.base}/admin/queues`);
+    await expect(page.getByRole('heading', { name: 'Antrean kerja' }).count()).resolves.toBe(1);
+    await expect(page.getByText('Tenggat tiket (SLA) dan eskalasi').count()).resolves.toBe(1);
+    await shot(page, 'queues-1280', false);
+    const phone = await openContext({ width: 360, height: 740 }, true);
+    await signIn(phone.page, 'budi');
+    await phone.page.goto(`${server.base}/admin/queues`);
+    expect(await noSidewaysScroll(phone.page)).toBe(true);
+    await shot(phone.page, 'queues-360');
     await phone.context.close();
   });
 

@@ -13,47 +13,11 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import express, { Router } from 'express';
 import type { Role } from '../bot/store/types.js';
 import { Client, createUser, startAdminApp, type AdminTestApp } from './helpers/admin.js';
+import { walk, type FoundRoute, type RawLayer } from './helpers/routes.js';
 
 /** The only routes anyone may call without signing in. Adding one here is a security decision. */
 const PUBLIC = ['GET /admin/login', 'POST /admin/login', 'GET /admin/assets/:file'];
 const PASSWORD = 'rute rute dijaga ketat';
-
-interface FoundRoute {
-  method: string;
-  path: string;
-  markers: { requiredRole?: Role; publicRoute?: true; pendingTotp?: true }[];
-}
-
-interface RawLayer {
-  route?: { path: string | string[]; methods: Record<string, boolean>; stack: { handle: Record<string, unknown> }[] };
-  handle: { stack?: RawLayer[] } & Record<string, unknown>;
-  rawPath?: unknown;
-  slash?: boolean;
-  name?: string;
-}
-
-/** Walks express's router stacks (express 5 / router 2) and lists routes with their full paths, plus mounted middleware that is not a router. */
-function walk(stack: RawLayer[], prefix: string, routes: FoundRoute[], stray: string[]): void {
-  for (const layer of stack) {
-    const raw = typeof layer.rawPath === 'string' ? layer.rawPath : layer.route ? String(layer.route.path) : '/';
-    if (layer.route) {
-      const paths = Array.isArray(layer.route.path) ? layer.route.path : [layer.route.path];
-      for (const path of paths) {
-        for (const method of Object.keys(layer.route.methods).filter((m) => layer.route!.methods[m])) {
-          routes.push({
-            method: method.toUpperCase(),
-            path: `${prefix}${path === '/' && prefix ? '' : path}` || '/',
-            markers: layer.route.stack.map((item) => item.handle).filter((handle) => 'requiredRole' in handle || 'publicRoute' in handle || 'pendingTotp' in handle) as FoundRoute['markers'],
-          });
-        }
-      }
-    } else if (Array.isArray(layer.handle.stack)) {
-      walk(layer.handle.stack, `${prefix}${raw === '/' ? '' : raw}`, routes, stray);
-    } else if (!layer.slash && raw !== '/') {
-      stray.push(`${prefix}${raw} (${layer.name})`);
-    }
-  }
-}
 
 let server: AdminTestApp;
 let routes: FoundRoute[];
@@ -64,7 +28,7 @@ beforeAll(async () => {
   server = await startAdminApp({}, { whatsappControl: { requestPairingCode: async () => {}, logout: async () => {} }, outbox: { retry: async () => {} } });
   const all: FoundRoute[] = [];
   stray = [];
-  walk((server.app.http as unknown as { router: { stack: RawLayer[] } }).router.stack as RawLayer[], '', all, stray);
+  walk((server.app.http as unknown as { router: { stack: RawLayer[] } }).router.stack, '', all, stray);
   routes = all.filter((route) => route.path === '/admin' || route.path.startsWith('/admin/'));
   stray = stray.filter((path) => path.startsWith('/admin'));
   for (const role of ['agent', 'supervisor', 'admin'] as const) {

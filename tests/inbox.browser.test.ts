@@ -17,53 +17,28 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { senderIdOf } from '../channels/webchat/session.js';
 import type { AdminTestApp } from './helpers/admin.js';
 import { until } from './helpers/admin.js';
 import { makeStaff, PASSWORD, startInboxApp } from './helpers/inbox.js';
+import { launchChromium, openContext as openBrowserContext, signIn as signInAs } from './helpers/browser.js';
 import { makePng } from './helpers/webchat.js';
 
 const ARTIFACTS = join(process.cwd(), 'tests', 'artifacts');
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const EVIL = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>';
 
 let server: AdminTestApp;
 let browser: Browser;
 const problems: string[] = [];
 
-async function openContext(viewport: { width: number; height: number }, phone: boolean): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext({ viewport, deviceScaleFactor: phone ? 2 : 1, isMobile: phone, hasTouch: phone, locale: 'id-ID', timezoneId: 'Asia/Makassar' });
-  context.setDefaultTimeout(8000);
-  const page = await context.newPage();
-  watch(page);
-  return { context, page };
-}
-
-function watch(page: Page) {
-  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-  page.on('console', (message) => {
-    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) problems.push(`console: ${message.text()}`);
-  });
-  page.on('response', (response) => {
-    const path = new URL(response.url()).pathname;
-    // The citizen's <img src=x> never loads (it is text); nothing else may fail.
-    if (response.status() >= 400) problems.push(`${response.status()} ${response.request().method()} ${path}`);
-  });
-  page.on('dialog', (dialog) => void dialog.accept());
-}
+const openContext = (viewport: { width: number; height: number }, phone: boolean) => openBrowserContext(browser, problems, viewport, phone);
 
 const shot = (page: Page, name: string, fullPage = false) => page.screenshot({ path: join(ARTIFACTS, `inbox-${name}.png`), fullPage });
 const noSidewaysScroll = (page: Page) => page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1);
 const pwned = (page: Page) => page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned);
 
-async function signIn(page: Page, username: string) {
-  await page.goto(`${server.base}/admin/login?next=${encodeURIComponent('/admin/inbox')}`);
-  await page.getByLabel('Nama pengguna').fill(username);
-  await page.getByLabel('Kata sandi').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Masuk' }).click();
-  await page.waitForURL(/\/admin\/inbox$/u);
-}
+const signIn = (page: Page, username: string) => signInAs(page, server.base, username, PASSWORD, '/admin/inbox');
 
 /** Some conversations from other channels, so the list looks like a working day. */
 async function seedOtherConversations() {
@@ -106,7 +81,7 @@ beforeAll(async () => {
   await store.cannedResponses.create({ shortcut: 'syarat-ktp-hilang', title: 'Syarat KTP-el hilang', text: 'Untuk KTP-el hilang, bawa: surat kehilangan dari kepolisian dan fotokopi KK. Layanan gratis.', ownerId: null });
   await store.cannedResponses.create({ shortcut: 'jam-layanan', title: 'Jam layanan', text: 'Kantor buka Senin–Kamis 08.00–15.00 dan Jumat 08.00–11.30 WITA.', ownerId: null });
   await seedOtherConversations();
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {

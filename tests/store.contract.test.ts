@@ -30,6 +30,7 @@ import {
 } from '../bot/store/sqlite.js';
 import {
   DuplicateError,
+  TICKET_STATUSES,
   type Contact,
   type Conversation,
   type DeliveryState,
@@ -1111,7 +1112,7 @@ describe.each([sqlite, mongo])('$name store', (engine) => {
     });
 
     describe('inbox: messages', () => {
-      test('search: every word as a case-insensitive substring, newest first', async () => {
+      test('search: every word as a case-insensitive substring, newest first; bot replies are not searched', async () => {
         const c = await citizen();
         const say = async (text: string, extra: Partial<NewMessage> = {}) => (await store.messages.add(inbound(c, text, extra))).message.id;
         const lost = await say('Saya KEHILANGAN KTP di pasar Inpres');
@@ -1123,8 +1124,9 @@ describe.each([sqlite, mongo])('$name store', (engine) => {
         const mine = async (text: string, limit?: number) =>
           (await store.messages.search(text, limit)).map((m) => m.id).filter((id) => [lost, answer, numbers, kk, elsewhere].includes(id));
 
-        expect(await mine('hilang')).toEqual([elsewhere, answer, lost]); // "hilang" inside "KEHILANGAN" too
-        expect(await mine('HILANG ktp')).toEqual([answer, lost]);
+        expect(await mine('hilang')).toEqual([elsewhere, lost]); // "hilang" inside "KEHILANGAN" too; not the bot's answer
+        expect(await mine('HILANG ktp')).toEqual([lost]);
+        expect(await mine('polisi')).toEqual([]); // only in the bot's answer
         expect(await mine('hilang, pasar!')).toEqual([lost]); // punctuation around words is ignored
         expect(await mine('4567')).toEqual([numbers]); // part of a phone number
         expect(await mine('000123')).toEqual([numbers]);
@@ -1193,6 +1195,19 @@ describe.each([sqlite, mongo])('$name store', (engine) => {
         expect(await ids({ assigneeId: agent })).toEqual([t3.id, t1.id]);
         expect(await ids({ assigneeId: agent, conversationId: a.conversation.id })).toEqual([t1.id]);
         expect(await ids({ assigneeId: agent, status: ['selesai'] })).toEqual([]);
+      });
+
+      test('countByStatus: every status, zeros included, follows creation and status changes', async () => {
+        const before = await store.tickets.countByStatus();
+        expect(Object.keys(before).sort()).toEqual([...TICKET_STATUSES].sort());
+        const c = await citizen();
+        const first = await store.tickets.create(complaint(c, { createdAt: utc(2041, 1) }));
+        await store.tickets.create(complaint(c, { createdAt: utc(2041, 2) }));
+        await store.tickets.update(first.id, { status: 'selesai' }, { actor: 'agent', type: 'status' });
+        const after = await store.tickets.countByStatus();
+        expect(after.baru - before.baru).toBe(1);
+        expect(after.selesai - before.selesai).toBe(1);
+        expect(after.diproses - before.diproses).toBe(0);
       });
 
       test('overdueAt: due before then, not escalated, not selesai/ditutup', async () => {
@@ -2111,18 +2126,16 @@ describe.each([sqlite, mongo])('$name store', (engine) => {
   });
 });
 
-describe('sqlite store shared by several processes', () => {
-  const WORKERS = 4;
-  const TICKETS = 25;
-  const dir = makeTempDir('siratu-multiproc-');
-  const nextNumber = (number: string) => number.replace(/\d{6}$/, (seq) => String(Number(seq) + 1).padStart(6, '0'));
-  afterAll(() => dir.remove());
-
-  /** Starts one worker; resolves `ready` when it has opened the file and `done` with its report. */
-  function startWorker(file: string, index: number) {
-    const env = { ...process.env };
-    delete env.NODE_OPTIONS; // jest's --experimental-vm-modules is not for the child
-    const child = spawn(process.execPath, ['--import', 'tsx', 'tests/helpers/store-worker.ts', file, String(index), String(TICKETS)], {
+/**
+ * Starts `count` processes of a tests/helpers worker script, waits until each has opened
+ * the database ("ready"), lets them all go at once, and returns each one's report (its
+ * last stdout line, JSON). A worker that dies is reported with its stderr.
+ */
+async function raceWorkers<T>(script: string, argsOf: (index: number) => string[], count: number): Promise<T[]> {
+  const env = { ...process.env };
+  delete env.NODE_OPTIONS; // jest's --experimental-vm-modules is not for the child
+  const workers = Array.from({ length: count }, (_, index) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', `tests/helpers/${script}`, ...argsOf(index)], {
       cwd: fileURLToPath(new URL('..', import.meta.url)),
       env,
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -2133,28 +2146,34 @@ describe('sqlite store shared by several processes', () => {
     const lines: string[] = [];
     let onReady: () => void;
     const ready = new Promise<void>((resolve) => (onReady = resolve));
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      if (line === 'ready') onReady();
-      else lines.push(line);
-    });
-    const done = new Promise<{ contactId: string; conversations: string[]; numbers: string[] }>((resolve, reject) => {
-      child.on('exit', (code) => {
-        if (code === 0) resolve(JSON.parse(lines.at(-1)!));
-        else reject(new Error(`worker ${index} exited with ${code}: ${stderr}`));
-      });
-    });
+    createInterface({ input: child.stdout }).on('line', (line) => (line === 'ready' ? onReady() : lines.push(line)));
+    const done = new Promise<T>((resolve, reject) =>
+      child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(lines.at(-1)!) as T) : reject(new Error(`worker ${index} exited with ${code}: ${stderr}`)))),
+    );
     done.catch(() => onReady()); // a worker that dies before "ready" must not hang the barrier
     return { child, ready, done };
-  }
+  });
+  await Promise.all(workers.map((w) => w.ready));
+  for (const w of workers) w.child.stdin.end('go\n');
+  return Promise.all(workers.map((w) => w.done));
+}
+
+describe('sqlite store shared by several processes', () => {
+  const WORKERS = 4;
+  const TICKETS = 25;
+  const dir = makeTempDir('siratu-multiproc-');
+  const nextNumber = (number: string) => number.replace(/\d{6}$/, (seq) => String(Number(seq) + 1).padStart(6, '0'));
+  afterAll(() => dir.remove());
 
   test(
     `${WORKERS} processes × ${TICKETS} tickets: numbers 1..${WORKERS * TICKETS} without gaps, one open conversation`,
     async () => {
       const file = join(dir.dir, 'shared.db'); // fresh: the workers also race to create the schema
-      const workers = Array.from({ length: WORKERS }, (_, i) => startWorker(file, i));
-      await Promise.all(workers.map((w) => w.ready));
-      for (const w of workers) w.child.stdin.end('go\n');
-      const reports = await Promise.all(workers.map((w) => w.done));
+      const reports = await raceWorkers<{ contactId: string; conversations: string[]; numbers: string[] }>(
+        'store-worker.ts',
+        (index) => [file, String(index), String(TICKETS)],
+        WORKERS,
+      );
 
       const contactIds = new Set(reports.map((r) => r.contactId));
       const conversationIds = new Set(reports.flatMap((r) => r.conversations));
@@ -2196,30 +2215,7 @@ describe('sqlite job queue shared by several processes', () => {
     for (const id of ids) await setup.jobs.add({ id, queue: 'shared', data: { id } });
     await setup.close();
 
-    const env = { ...process.env };
-    delete env.NODE_OPTIONS;
-    const workers = Array.from({ length: 4 }, (_, index) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', 'tests/helpers/job-worker.ts', file, 'shared'], {
-        cwd: fileURLToPath(new URL('..', import.meta.url)),
-        env,
-        stdio: ['pipe', 'pipe', 'pipe'],
-      });
-      child.stdin.on('error', () => {});
-      let stderr = '';
-      child.stderr.on('data', (chunk) => (stderr += chunk));
-      const lines: string[] = [];
-      let onReady: () => void;
-      const ready = new Promise<void>((resolve) => (onReady = resolve));
-      createInterface({ input: child.stdout }).on('line', (line) => (line === 'ready' ? onReady() : lines.push(line)));
-      const done = new Promise<string[]>((resolve, reject) =>
-        child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(lines.at(-1)!)) : reject(new Error(`worker ${index} exited with ${code}: ${stderr}`)))),
-      );
-      done.catch(() => onReady());
-      return { child, ready, done };
-    });
-    await Promise.all(workers.map((w) => w.ready));
-    for (const w of workers) w.child.stdin.end('go\n');
-    const reports = await Promise.all(workers.map((w) => w.done));
+    const reports = await raceWorkers<string[]>('job-worker.ts', () => [file, 'shared'], 4);
 
     const all = reports.flat();
     expect(all).toHaveLength(100);
@@ -2278,7 +2274,9 @@ describe('sqlite: a database written before the inbox (schema 4) is migrated', (
       expect(await store.conversations.get('V2')).toMatchObject({ labels: [], lastInboundAt: null });
       expect(await store.tickets.get('T1')).toMatchObject({ dueAt: null, escalatedAt: null });
       expect((await store.users.get('U1'))!.capacity).toBe(5);
-      expect((await store.messages.search('hilang')).map((m) => m.id)).toEqual(['M2', 'M1']);
+      // M2 is the bot's: dropped from the index by the migration that stopped indexing bot replies.
+      expect((await store.messages.search('hilang')).map((m) => m.id)).toEqual(['M1']);
+      expect((await store.messages.search('sama-sama')).map((m) => m.id)).toEqual(['M4']);
       expect((await store.contacts.findByPhone('08129876')).map((c) => c.id)).toEqual(['C2', 'C1']);
       expect(await store.messages.countInboundAfter('V1', 'M1')).toBe(1);
       expect(await store.conversations.countByAssignee('agent-1', ['agent'])).toBe(1);
@@ -2355,30 +2353,7 @@ describe('sqlite unanswered groups shared by several processes', () => {
     const group = await setup.unanswered.record({ text: 'pertama', stems: ['urus', 'surat'], at: new Date() });
     await setup.close();
 
-    const env = { ...process.env };
-    delete env.NODE_OPTIONS;
-    const workers = Array.from({ length: 4 }, (_, index) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', 'tests/helpers/unanswered-worker.ts', file, group.id, String(index), '25'], {
-        cwd: fileURLToPath(new URL('..', import.meta.url)),
-        env,
-        stdio: ['pipe', 'pipe', 'pipe'],
-      });
-      child.stdin.on('error', () => {});
-      let stderr = '';
-      child.stderr.on('data', (chunk) => (stderr += chunk));
-      const lines: string[] = [];
-      let onReady: () => void;
-      const ready = new Promise<void>((resolve) => (onReady = resolve));
-      createInterface({ input: child.stdout }).on('line', (line) => (line === 'ready' ? onReady() : lines.push(line)));
-      const done = new Promise<number[]>((resolve, reject) =>
-        child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(lines.at(-1)!)) : reject(new Error(`worker ${index} exited with ${code}: ${stderr}`)))),
-      );
-      done.catch(() => onReady());
-      return { child, ready, done };
-    });
-    await Promise.all(workers.map((w) => w.ready));
-    for (const w of workers) w.child.stdin.end('go\n');
-    const reports = await Promise.all(workers.map((w) => w.done));
+    const reports = await raceWorkers<number[]>('unanswered-worker.ts', (index) => [file, group.id, String(index), '25'], 4);
 
     // Each record saw a distinct count: no two read-modify-writes overlapped.
     expect(reports.flat().sort((a, b) => a - b)).toEqual(Array.from({ length: 100 }, (_, i) => i + 2));

@@ -166,7 +166,10 @@ export function auditRoutes(router: Router, ctx: AdminContext): void {
   router.get('/audit/csv', admin, async (req, res) => {
     const timeZone = await officeTimeZone(store);
     const filters = filtersOf(req, timeZone);
-    if (filters.problems.length) return void res.status(400).type('text/plain').send(filters.problems.join(' '));
+    if (filters.problems.length) {
+      if (wantsJson(req)) return void res.status(400).json({ error: 'bad_request', message: filters.problems.join(' '), messageEn: 'invalid date filter' });
+      return render.message(req, res, 400, 'Filter tidak valid', filters.problems.join(' '));
+    }
     const events = await store.audit.list({ ...filters.store, limit: CSV_LIMIT });
     const users = await usersById();
     const rows = [

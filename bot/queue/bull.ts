@@ -13,9 +13,9 @@ import { type JobHandler, type JobOptions, type JobQueue, PermanentJobError, typ
 export interface BullQueueOptions {
   /** Redis key prefix (default `siratu`); tests use their own so they never touch real queues. */
   prefix?: string;
-  /** A job's lock lasts this long without renewal: a dead worker's job is retried after it (default 30 s). */
+  /** A job's lock lasts this long without renewal: a dead worker's job is retried after it (default 15 s). */
   lockMs?: number;
-  /** How often workers look for jobs whose lock expired (default 30 s). */
+  /** How often workers look for jobs whose lock expired (default 5 s). */
   stalledIntervalMs?: number;
   /** Completed jobs kept for inspection and dedupe (default 1000); failed jobs are always kept. */
   keepCompleted?: number;
@@ -45,7 +45,13 @@ return math.max(1, tonumber(oldest[2]) + duration - now)
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-export function createBullQueue(redisUrl: string, options: BullQueueOptions = {}): JobQueue {
+/** The bull engine also hands out its bull queues, for the admins' bull dashboard (admin/routes/queues.ts). */
+export interface BullJobQueue extends JobQueue {
+  readonly engine: 'bull';
+  bullQueues(): Bull.Queue[];
+}
+
+export function createBullQueue(redisUrl: string, options: BullQueueOptions = {}): BullJobQueue {
   const queues = new Map<string, Bull.Queue>();
   const listeners = new Map<string, Listener[]>();
 
@@ -62,7 +68,8 @@ export function createBullQueue(redisUrl: string, options: BullQueueOptions = {}
       queue = new Bull(name, redisUrl, {
         prefix: options.prefix ?? 'siratu',
         // maxStalledCount 1: a job may lose its worker once and still run; twice, and it fails.
-        settings: { lockDuration: options.lockMs ?? 30_000, stalledInterval: options.stalledIntervalMs ?? 30_000, maxStalledCount: 1 },
+        // bull's 30 s + 30 s left a killed instance's reply undelivered for up to a minute (tests/crash.test.ts): 15 s + 5 s.
+        settings: { lockDuration: options.lockMs ?? 15_000, stalledInterval: options.stalledIntervalMs ?? 5_000, maxStalledCount: 1 },
       });
       queue.on('error', (error) => options.log?.error({ queue: name, err: error }, 'bull queue error'));
       // 'failed' fires after every failed attempt; only a job now in the failed set has failed for good.
@@ -145,6 +152,14 @@ export function createBullQueue(redisUrl: string, options: BullQueueOptions = {}
 
     async resume(queue: string) {
       await queueFor(queue).resume(true);
+    },
+
+    names() {
+      return [...queues.keys()].sort();
+    },
+
+    bullQueues() {
+      return [...queues.values()];
     },
 
     async counts(queue: string) {

@@ -69,6 +69,8 @@ export function createEmbeddedQueue(jobs: JobRepository, options: EmbeddedQueueO
   const workers = new Map<string, Worker>();
   const listeners = new Map<string, ((job: QueueJob<unknown>, error: Error) => void)[]>();
   const paused = new Set<string>();
+  /** Every queue name used in this process: the embedded store keeps jobs of all queues in one table. */
+  const known = new Set<string>();
   let closing = false;
 
   const report = (message: string, error: unknown, extra: object = {}) => options.log?.error({ ...extra, err: error }, message);
@@ -143,6 +145,7 @@ export function createEmbeddedQueue(jobs: JobRepository, options: EmbeddedQueueO
     engine: 'embedded',
 
     async add<T>(queue: string, data: T, jobOptions: JobOptions = {}) {
+      known.add(queue);
       await jobs.add({
         id: jobOptions.jobId,
         queue,
@@ -158,6 +161,7 @@ export function createEmbeddedQueue(jobs: JobRepository, options: EmbeddedQueueO
     process<T>(queue: string, handler: JobHandler<T>, processOptions: ProcessOptions = {}) {
       if (workers.has(queue)) throw new Error(`queue ${queue} is already processed in this process`);
       if (closing) throw new Error('queue is closed');
+      known.add(queue);
       const worker: Worker = {
         name: queue,
         handler: handler as JobHandler<unknown>,
@@ -188,6 +192,10 @@ export function createEmbeddedQueue(jobs: JobRepository, options: EmbeddedQueueO
       paused.delete(queue);
       const worker = workers.get(queue);
       if (worker) void pump(worker);
+    },
+
+    names() {
+      return [...known].sort();
     },
 
     async counts(queue: string) {

@@ -87,6 +87,8 @@ export interface JobQueue {
   pause(queue: string): Promise<void>;
   /** Takes this queue's jobs again in this process. */
   resume(queue: string): Promise<void>;
+  /** The queues this process has added to or works on (the queue page and metrics list them). */
+  names(): string[];
   /** Jobs waiting, running, done and failed: for health checks and metrics. */
   counts(queue: string): Promise<{ waiting: number; active: number; completed: number; failed: number; delayed: number }>;
   /** Stops taking new jobs, waits for running ones (graceful shutdown), and releases connections. */

@@ -87,6 +87,7 @@ import {
   type Store,
   type Ticket,
   type TicketRepository,
+  type TicketStatus,
   type User,
 } from './types.js';
 
@@ -593,7 +594,7 @@ export function fromDoc<T extends { id: string }>(doc: Doc<T> & Internal): T {
 const literal = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/gu, '\\$&');
 
 /**
- * Inbox search (see searchTerms): every word as a case-insensitive substring, so it behaves like
+ * Inbox search (see searchTerms): what citizens and agents wrote, every word as a case-insensitive substring, so it behaves like
  * SQLite's trigram index ("hilang" finds "kehilangan"). MongoDB's text index cannot do that (it
  * matches whole words and has no Indonesian stemmer), so the query walks messages newest first
  * by _id and stops at the limit; a time limit bounds searches for rare words on large data.
@@ -601,7 +602,8 @@ const literal = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/gu, '\\$&');
 export function messageSearchFilter(text: string): Record<string, unknown> | null {
   const terms = searchTerms(text);
   if (terms.length === 0) return null;
-  return { $and: terms.map((term) => ({ text: { $regex: literal(term), $options: 'i' } })) };
+  // Bot replies are knowledge-base text, not searched (as in the SQLite engine).
+  return { author: { $ne: 'bot' }, $and: terms.map((term) => ({ text: { $regex: literal(term), $options: 'i' } })) };
 }
 
 /** Contacts whose canonical numbers contain the digits (see phoneFragments); digits need no escaping. */
@@ -1204,6 +1206,11 @@ export async function openMongoStore(options: { uri: string; dbName?: string }):
       },
       async list(filter) {
         return (await Ticket.find(ticketListFilter(filter)).sort({ _id: -1 }).limit(filter.limit ?? 0).lean<TicketDoc[]>()).map(toTicket);
+      },
+      async countByStatus() {
+        const counts = Object.fromEntries(TICKET_STATUSES.map((status) => [status, 0])) as Record<TicketStatus, number>;
+        for (const row of await Ticket.aggregate<{ _id: TicketStatus; n: number }>([{ $group: { _id: '$status', n: { $sum: 1 } } }])) counts[row._id] = row.n;
+        return counts;
       },
     },
 

@@ -281,7 +281,7 @@ export interface MessageRepository {
   setDelivery(id: string, delivery: DeliveryState): Promise<void>;
   /** Outbound messages whose delivery finally failed, newest first (shown to admins). */
   failedDeliveries(limit?: number): Promise<Message[]>;
-  /** Messages whose text contains the words (case-insensitive), newest first (inbox search). */
+  /** Citizens' and agents' messages whose text contains the words (case-insensitive), newest first (inbox search; bot replies are not searched). */
   search(text: string, limit?: number): Promise<Message[]>;
   /** Inbound (citizen) messages of a conversation after a message id (unread counts). */
   countInboundAfter(conversationId: string, afterId: string | undefined): Promise<number>;
@@ -304,6 +304,8 @@ export interface TicketRepository {
   addAttachments(id: string, attachments: Attachment[], actor: string): Promise<Ticket | null>;
   /** Newest first (creation order). `overdueAt`: only tickets due before then and not yet escalated. */
   list(filter: { status?: TicketStatus[]; contactId?: string; conversationId?: string; assigneeId?: string; overdueAt?: Date; limit?: number }): Promise<Ticket[]>;
+  /** How many tickets are in each status now (every status present, zeros included): for metrics. */
+  countByStatus(): Promise<Record<TicketStatus, number>>;
 }
 
 export interface KnowledgeRepository {

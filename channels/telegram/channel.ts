@@ -16,7 +16,7 @@
  * ignored.
  */
 import { timingSafeEqual } from 'node:crypto';
-import express, { Router, type ErrorRequestHandler, type RequestHandler } from 'express';
+import { Router, type ErrorRequestHandler, type RequestHandler } from 'express';
 import { Bot, webhookCallback, type Context } from 'grammy';
 import type { Message, UserFromGetMe } from 'grammy/types';
 import type { ChannelSender } from '../../bot/delivery.js';
@@ -24,7 +24,8 @@ import type { Dispatcher } from '../../bot/dispatcher.js';
 import type { Logger } from '../../bot/log.js';
 import type { Store } from '../../bot/store/types.js';
 import type { Inbound, UnreadableKind } from '../../bot/types.js';
-import { COMMAND_LIST, COMMAND_TEXT, decodeMessage, inboundBase, type IncomingFile } from './decode.js';
+import { clientErrorOf, jsonBody } from '../http-boundary.js';
+import { COMMAND_LIST, COMMAND_TEXT, decodeMessage, inboundBase, isWellFormed, type IncomingFile } from './decode.js';
 import { createFileDownloader, DEFAULT_API_ROOT, type FetchFile, type Refused, type Saved } from './files.js';
 import { createTelegramSender } from './sender.js';
 
@@ -36,6 +37,13 @@ const ALLOWED_UPDATES = ['message'] as const;
 const POLL_TIMEOUT_S = 30;
 /** Telegram gives up on a webhook call after about a minute and redelivers; we answer well before. */
 const WEBHOOK_TIMEOUT_MS = 25_000;
+/** Telegram's updates are small; a photo arrives as a file id, not bytes. */
+const WEBHOOK_BODY_LIMIT = '1mb';
+const CLIENT_ERRORS = {
+  too_large: { status: 413, message: 'Update terlalu besar (paling banyak 1 MB).' },
+  unsupported: { status: 415, message: 'Update harus dikirim sebagai JSON (UTF-8).' },
+  bad_request: { status: 400, message: 'Update tidak bisa dibaca: kirim objek JSON dari Telegram (dengan update_id).' },
+} as const;
 /** How many recent platform message ids are remembered to skip work on redeliveries (downloads, notices). */
 const RECENT_IDS = 1000;
 
@@ -132,6 +140,8 @@ export function createTelegramChannel(options: TelegramChannelOptions): Telegram
 
   /** decode → hand to the dispatcher. The replies go out through the outbox, not from here. */
   const handleMessage = async (message: Message, botUsername: string) => {
+    // Only Telegram knows the secret, but a malformed update must be dropped, not fail (and be redelivered) forever.
+    if (!isWellFormed(message)) return void log.warn({ fields: Object.keys(message ?? {}) }, 'telegram update with a malformed message ignored');
     const decoded = decodeMessage(message, botUsername);
     if (decoded.type === 'ignore') {
       log.debug({ chatType: message.chat.type, reason: decoded.reason }, 'telegram update ignored');
@@ -181,14 +191,22 @@ export function createTelegramChannel(options: TelegramChannelOptions): Telegram
     const requireSecret: RequestHandler = (req, res, next) => {
       if (sameSecret(req.get(SECRET_HEADER), webhook.secret)) return next();
       log.warn({ ip: req.ip }, 'telegram webhook call with a wrong or missing secret');
-      res.status(401).json({ error: 'unauthorized' });
+      res.status(401).json({ error: 'unauthorized', message: 'Akses ditolak: kode rahasia webhook Telegram salah atau tidak ada.' });
     };
     // A failed update answers 500: Telegram delivers it again, and the dispatcher drops it if it was stored after all.
     const callback = webhookCallback(bot, 'express', { secretToken: webhook.secret, onTimeout: 'throw', timeoutMilliseconds: WEBHOOK_TIMEOUT_MS });
-    router.post('/webhook', requireSecret, express.json({ limit: '1mb' }), callback);
+    // grammY expects an object with an update_id; anything else is refused here rather than failing inside it.
+    const requireUpdate: RequestHandler = (req, res, next) => {
+      const update = req.body as { update_id?: unknown } | undefined;
+      if (typeof update === 'object' && update !== null && !Array.isArray(update) && Number.isSafeInteger(update.update_id)) return next();
+      res.status(400).json({ error: 'bad_request', message: CLIENT_ERRORS.bad_request.message });
+    };
+    router.post('/webhook', requireSecret, jsonBody(WEBHOOK_BODY_LIMIT), requireUpdate, callback);
     const onError: ErrorRequestHandler = (error, _req, res, next) => {
       if (res.headersSent) return next(error);
-      if ((error as { type?: string }).type === 'entity.parse.failed') return void res.status(400).json({ error: 'invalid_json' });
+      // The caller's doing (not JSON, over 1 MB, a charset we do not read): answered 4xx, Telegram does not retry those.
+      const kind = clientErrorOf(error);
+      if (kind) return void res.status(CLIENT_ERRORS[kind].status).json({ error: kind, message: CLIENT_ERRORS[kind].message });
       log.error({ err: error }, 'telegram webhook update failed');
       res.status(500).json({ error: 'internal' });
     };

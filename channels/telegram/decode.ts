@@ -59,6 +59,34 @@ function largestPhoto(sizes: NonNullable<Message['photo']>) {
   return sizes.reduce((best, size) => (size.width * size.height > best.width * best.height ? size : best));
 }
 
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+const optional = (value: unknown, type: 'string' | 'number' | 'boolean') => value === undefined || typeof value === type;
+const everyItem = (value: unknown, ok: (item: Record<string, unknown>) => boolean) => value === undefined || (Array.isArray(value) && value.every((item) => isObject(item) && ok(item)));
+const optionalObject = (value: unknown, ok: (item: Record<string, unknown>) => boolean) => value === undefined || (isObject(value) && ok(value));
+
+/**
+ * Has the message the shape the Bot API documents, in every field the
+ * decoder reads? Telegram's own updates always do; anything else (a broken
+ * or forged update) is ignored instead of failing, which a webhook would
+ * answer with 500 and Telegram would redeliver.
+ */
+export function isWellFormed(message: unknown): message is Message {
+  if (!isObject(message) || !isObject(message.chat)) return false;
+  const { chat } = message;
+  if (!Number.isSafeInteger(chat.id) || typeof chat.type !== 'string' || !optional(chat.first_name, 'string') || !optional(chat.last_name, 'string')) return false;
+  if (!Number.isSafeInteger(message.message_id) || typeof message.date !== 'number' || !Number.isFinite(message.date)) return false;
+  if (!optional(message.text, 'string') || !optional(message.caption, 'string')) return false;
+  return (
+    optionalObject(message.from, (from) => optional(from.is_bot, 'boolean') && optional(from.first_name, 'string') && optional(from.last_name, 'string')) &&
+    everyItem(message.entities, (entity) => typeof entity.type === 'string' && Number.isInteger(entity.offset) && Number.isInteger(entity.length)) &&
+    everyItem(message.photo, (size) => typeof size.file_id === 'string' && typeof size.width === 'number' && typeof size.height === 'number' && optional(size.file_size, 'number')) &&
+    optionalObject(message.document, (doc) => typeof doc.file_id === 'string' && optional(doc.mime_type, 'string') && optional(doc.file_name, 'string') && optional(doc.file_size, 'number')) &&
+    optionalObject(message.sticker, (sticker) => optional(sticker.emoji, 'string')) &&
+    optionalObject(message.venue, (venue) => typeof venue.title === 'string' && typeof venue.address === 'string') &&
+    optionalObject(message.location, (location) => typeof location.latitude === 'number' && typeof location.longitude === 'number')
+  );
+}
+
 /** What a Telegram message is, from the engine's point of view. */
 export function decodeMessage(message: Message, botUsername?: string): Decoded {
   if (message.chat.type !== 'private') return { type: 'ignore', reason: `${message.chat.type} chat` };

@@ -11,6 +11,7 @@
 import type { Request, Response } from 'express';
 import multer from 'multer';
 import type { Attachment } from '../../bot/types.js';
+import { withoutOperatorKeys } from '../http-boundary.js';
 import type { ErrorCode } from './errors.js';
 
 export const MAX_FILE_BYTES = 5 * 1024 * 1024;
@@ -111,7 +112,8 @@ export function readUpload(req: Request, res: Response): Promise<ParsedUpload> {
   if (!req.is('multipart/form-data')) return Promise.resolve({ ok: false, error: 'not_multipart' });
   return new Promise((resolve) => {
     upload(req, res, (error?: unknown) => {
-      if (!error) return resolve({ ok: true, file: req.file, body: (req.body ?? {}) as Record<string, unknown> });
+      // Field names like "text[$ne]" build objects: operator and prototype keys are dropped here, as the JSON parser does.
+      if (!error) return resolve({ ok: true, file: req.file, body: withoutOperatorKeys((req.body ?? {}) as Record<string, unknown>) });
       const code = error instanceof multer.MulterError ? error.code : undefined;
       if (code === 'LIMIT_FILE_SIZE') return resolve({ ok: false, error: 'file_too_large' });
       if (code === 'LIMIT_FIELD_VALUE') return resolve({ ok: false, error: 'caption_too_long' });

@@ -100,6 +100,11 @@ const ERRORS = {
     message: 'Terlalu banyak pesan dalam waktu singkat. Tunggu sebentar, lalu coba lagi.',
     messageEn: 'Too many requests: wait for the number of seconds in the Retry-After header.',
   },
+  bad_request: {
+    status: 400,
+    message: 'Permintaan tidak bisa dibaca. Muat ulang halaman, lalu coba lagi.',
+    messageEn: 'The request could not be read (e.g. a broken %-escape in the path, or a body shorter than its Content-Length).',
+  },
   not_found: {
     status: 404,
     message: 'Alamat tidak ditemukan.',

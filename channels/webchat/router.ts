@@ -22,6 +22,7 @@
  * X-Siratu-Session header (or ?session= for EventSource and <img src>).
  */
 import express, { Router, type ErrorRequestHandler, type RequestHandler } from 'express';
+import { clientErrorOf, jsonBody } from '../http-boundary.js';
 import type { Dispatcher } from '../../bot/dispatcher.js';
 import { OFFICE_SETTING } from '../../bot/knowledge-base.js';
 import type { Logger } from '../../bot/log.js';
@@ -95,7 +96,7 @@ export function webchatChannel(deps: WebchatDeps): Router {
     res.json({ botName: BOT_NAME, office: office ? { name: office.name, shortName: office.shortName, hoursText: office.hoursText } : null });
   });
 
-  const parseJson = express.json({ limit: BODY_LIMIT });
+  const parseJson = jsonBody(BODY_LIMIT);
   const requireSession: RequestHandler = (req, res, next) => (readSession(req) ? next() : sendError(res, 'invalid_session'));
 
   api.post('/messages', requireSession, parseJson, async (req, res) => {
@@ -180,9 +181,10 @@ export function webchatChannel(deps: WebchatDeps): Router {
   const onError: ErrorRequestHandler = (error, _req, res, next) => {
     if (res.headersSent) return next(error);
     const type = (error as { type?: string }).type;
-    if (type === 'entity.too.large') return sendError(res, 'too_large');
     if (type === 'entity.parse.failed') return sendError(res, 'invalid_json');
-    if (type === 'charset.unsupported' || type === 'encoding.unsupported') return sendError(res, 'not_json');
+    // Over the size limit, a charset or encoding we do not read, a broken %-escape in the path: the client's doing.
+    const kind = clientErrorOf(error);
+    if (kind) return sendError(res, kind === 'too_large' ? 'too_large' : kind === 'unsupported' ? 'not_json' : 'bad_request');
     log.error({ err: error }, 'web chat request failed');
     sendError(res, 'internal');
   };

@@ -17,14 +17,18 @@ export function launchChromium(): Promise<Browser> {
 /** Everything that went wrong on the watched pages; a test ends with `expect(problems).toEqual([])`. */
 export type Problems = string[];
 
+/** Responses a test provokes on purpose (a wrong password's 401): not problems. */
+export type ExpectedFailure = (status: number, path: string) => boolean;
+
 /** Records page errors, console errors (a CSP violation is one) and failed responses; accepts confirm() dialogs. */
-export function watchPage(page: Page, problems: Problems): void {
+export function watchPage(page: Page, problems: Problems, expected: ExpectedFailure = () => false): void {
   page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
   page.on('console', (message) => {
     if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) problems.push(`console: ${message.text()}`);
   });
   page.on('response', (response) => {
-    if (response.status() >= 400) problems.push(`${response.status()} ${response.request().method()} ${new URL(response.url()).pathname}`);
+    const path = new URL(response.url()).pathname;
+    if (response.status() >= 400 && !expected(response.status(), path)) problems.push(`${response.status()} ${response.request().method()} ${path}`);
   });
   page.on('dialog', (dialog) => void dialog.accept());
 }
@@ -32,11 +36,17 @@ export function watchPage(page: Page, problems: Problems): void {
 export const PHONE = { width: 360, height: 740 };
 export const LAPTOP = { width: 1280, height: 800 };
 
-export async function openContext(browser: Browser, problems: Problems, viewport: { width: number; height: number }, phone: boolean): Promise<{ context: BrowserContext; page: Page }> {
+export async function openContext(
+  browser: Browser,
+  problems: Problems,
+  viewport: { width: number; height: number },
+  phone: boolean,
+  expected?: ExpectedFailure,
+): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext({ viewport, deviceScaleFactor: phone ? 2 : 1, isMobile: phone, hasTouch: phone, locale: 'id-ID', timezoneId: 'Asia/Makassar' });
   context.setDefaultTimeout(8000);
   const page = await context.newPage();
-  watchPage(page, problems);
+  watchPage(page, problems, expected);
   return { context, page };
 }
 
