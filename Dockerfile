@@ -35,4 +35,6 @@ HEALTHCHECK --interval=15s --timeout=5s --start-period=30s \
   CMD node -e "fetch('http://127.0.0.1:3000/readyz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 # SIGTERM (docker stop) drains the messages in hand before the process exits.
 STOPSIGNAL SIGTERM
-CMD ["node", "--import", "tsx", "scripts/start.ts"]
+# The same V8 memory settings as `npm start` (package.json): a small young generation and slower heap
+# growth keep an instance with 10,000 conversations near 220 MB instead of 360 MB (bench/system.ts).
+CMD ["node", "--max-semi-space-size=4", "--heap-growing-percent=50", "--import", "tsx", "scripts/start.ts"]
