@@ -4,20 +4,14 @@
  * embedded store) whose Bot API calls are captured by a grammY transformer
  * instead of reaching any network.
  */
-import { Writable } from 'node:stream';
 import type { Message, Update, UserFromGetMe } from 'grammy/types';
 import type { ChannelSender } from '../../bot/delivery.js';
-import { Dispatcher } from '../../bot/dispatcher.js';
-import { KnowledgeBase, seedKnowledge } from '../../bot/knowledge-base.js';
-import { createLogger } from '../../bot/log.js';
-import { createOutbox, deliveryQueue } from '../../bot/outbox.js';
-import { createEmbeddedQueue } from '../../bot/queue/embedded.js';
-import { openSqliteStore } from '../../bot/store/sqlite.js';
+import type { Dispatcher } from '../../bot/dispatcher.js';
+import { deliveryQueue } from '../../bot/outbox.js';
 import type { Store } from '../../bot/store/types.js';
 import { createTelegramChannel, type TelegramChannel, type TelegramChannelOptions } from '../../channels/telegram/channel.js';
 import type { FetchFile } from '../../channels/telegram/files.js';
-import { loadEntries, loadLanguage, loadOffice } from '../../knowledge/load.js';
-import { makeTempDir } from './tmp.js';
+import { createDeskCore } from './desk.js';
 
 export const BOT_INFO: UserFromGetMe = {
   id: 7_000_000_001,
@@ -156,23 +150,7 @@ export interface TelegramDesk {
 }
 
 export async function createTelegramDesk(options: { files?: Record<string, Buffer>; webhook?: TelegramChannelOptions['webhook'] } = {}): Promise<TelegramDesk> {
-  const temp = makeTempDir('siratu-telegram-');
-  const store = openSqliteStore({ file: `${temp.dir}/siratu.db` });
-  await seedKnowledge(store, loadEntries(), loadOffice('palu'));
-  const logs: Record<string, unknown>[] = [];
-  const destination = new Writable({
-    write(chunk, _encoding, done) {
-      for (const line of String(chunk).split('\n').filter(Boolean)) logs.push(JSON.parse(line) as Record<string, unknown>);
-      done();
-    },
-  });
-  const log = createLogger({ level: 'debug', destination });
-  const knowledge = new KnowledgeBase(store, loadLanguage());
-  // The real outbox on the embedded queue, wired as the app wires it: the dispatcher queues every reply on a
-  // channel that pushes, and the worker sends it through the Telegram channel's sender.
-  const queue = createEmbeddedQueue(store.jobs, { pollMs: 10 });
-  const outbox = createOutbox({ store, queue, log, backoffMs: 20, attempts: 3 });
-  const dispatcher = new Dispatcher({ store, knowledge, log, outbox });
+  const { store, queue, outbox, dispatcher, log, logs, remove } = await createDeskCore('siratu-telegram-');
 
   // The file server half of the Bot API: `${apiRoot}/file/bot<token>/<path>`.
   const files = options.files ?? {};
@@ -244,7 +222,7 @@ export async function createTelegramDesk(options: { files?: Record<string, Buffe
       await flush();
       await queue.close();
       await store.close();
-      temp.remove();
+      remove();
     },
   };
 }

@@ -12,19 +12,14 @@
  *                   embedded queue; only the socket is fake
  */
 import { randomBytes } from 'node:crypto';
-import { Writable } from 'node:stream';
 import { makeEventBuffer, proto, type UserFacingSocketConfig, type WAMessage, type WASocket } from '@whiskeysockets/baileys';
-import { Dispatcher } from '../../bot/dispatcher.js';
-import { KnowledgeBase, seedKnowledge } from '../../bot/knowledge-base.js';
+import type { Dispatcher } from '../../bot/dispatcher.js';
 import { createLogger } from '../../bot/log.js';
-import { createOutbox, deliveryQueue } from '../../bot/outbox.js';
-import { createEmbeddedQueue } from '../../bot/queue/embedded.js';
+import { deliveryQueue } from '../../bot/outbox.js';
 import type { JobQueue } from '../../bot/queue/types.js';
-import { openSqliteStore } from '../../bot/store/sqlite.js';
 import type { Store } from '../../bot/store/types.js';
 import { createWhatsAppChannel, type WhatsAppChannel } from '../../channels/whatsapp/index.js';
-import { loadEntries, loadLanguage, loadOffice } from '../../knowledge/load.js';
-import { makeTempDir } from './tmp.js';
+import { createDeskCore } from './desk.js';
 
 export const OFFICE_JID = '6281100000001@s.whatsapp.net';
 const silent = createLogger({ level: 'silent' });
@@ -176,22 +171,7 @@ export interface WhatsAppDesk {
 }
 
 export async function createWhatsAppDesk(options: { oldMessageHours?: number; ratePerSecond?: number; jitterMs?: [number, number] } = {}): Promise<WhatsAppDesk> {
-  const temp = makeTempDir('siratu-whatsapp-');
-  const store = openSqliteStore({ file: `${temp.dir}/siratu.db` });
-  await seedKnowledge(store, loadEntries(), loadOffice('palu'));
-  const logs: Record<string, unknown>[] = [];
-  const destination = new Writable({
-    write(chunk, _encoding, done) {
-      for (const line of String(chunk).split('\n').filter(Boolean)) logs.push(JSON.parse(line) as Record<string, unknown>);
-      done();
-    },
-  });
-  const log = createLogger({ level: 'debug', destination });
-  const knowledge = new KnowledgeBase(store, loadLanguage());
-  // Wired as the app wires it: the dispatcher queues every reply, the outbox's worker sends it through the channel's sender.
-  const queue = createEmbeddedQueue(store.jobs, { pollMs: 10 });
-  const outbox = createOutbox({ store, queue, log, backoffMs: 20, attempts: 3 });
-  const dispatcher = new Dispatcher({ store, knowledge, log, outbox });
+  const { store, queue, outbox, dispatcher, log, logs, remove } = await createDeskCore('siratu-whatsapp-');
   const sockets: FakeSocket[] = [];
   const mediaStore = new Map<string, Buffer>();
   const channel = createWhatsAppChannel({
@@ -252,7 +232,7 @@ export async function createWhatsAppDesk(options: { oldMessageHours?: number; ra
       await flush();
       await queue.close();
       await store.close();
-      temp.remove();
+      remove();
     },
   };
 }
