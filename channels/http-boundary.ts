@@ -91,6 +91,12 @@ const STATUS = { not_found: 404, too_large: 413, unsupported: 415, bad_request: 
 type Answer = keyof typeof MESSAGES;
 const REASONS: Partial<Record<Answer, string>> = { bad_request: 'Bad Request', header_too_large: 'Request Header Fields Too Large', timeout: 'Request Timeout' };
 
+/** Readable on a cheap phone without loading anything (the page may be all a citizen gets). */
+const PAGE_STYLE =
+  'body{margin:0;padding:0 16px;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1c2430;background:#f4f6f8}' +
+  'main{max-width:32rem;margin:12vh auto;padding:24px;background:#fff;border:1px solid #d9dee5;border-radius:10px}' +
+  'h1{font-size:1.4rem;margin:0 0 8px}a{color:#0b6e4f;font-weight:600}';
+
 const escapeHtml = (text: string) => text.replace(/[&<>"']/gu, (char) => `&#${char.charCodeAt(0)};`);
 
 /** A plain page for browsers; JSON {error, message} for programs (the same shape as the routers' errors). */
@@ -100,8 +106,9 @@ function answer(req: express.Request, res: express.Response, code: Answer): void
   if (accept.includes('text/html')) {
     const title = STATUS[code] === 404 ? 'Halaman tidak ditemukan' : 'Permintaan tidak bisa diproses';
     res.type('html').send(
-      `<!doctype html>\n<html lang="id">\n<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${title}</title></head>\n` +
-        `<body><h1>${title}</h1><p>${escapeHtml(MESSAGES[code])}</p><p><a href="/">Ke halaman utama</a></p></body>\n</html>\n`,
+      `<!doctype html>\n<html lang="id">\n<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${title}</title>` +
+        `<style>${PAGE_STYLE}</style></head>\n` +
+        `<body><main><h1>${title}</h1><p>${escapeHtml(MESSAGES[code])}</p><p><a href="/">Ke halaman utama</a></p></main></body>\n</html>\n`,
     );
     return;
   }
