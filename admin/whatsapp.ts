@@ -6,29 +6,20 @@
  * unpair the office's number.
  */
 import { normalizePhone } from '../bot/personal-data.js';
+import { STATUS_SETTING, type WhatsAppState, type WhatsAppStatus } from '../channels/whatsapp/status.js';
 import { qrDataUrl } from './totp.js';
 
-export const WHATSAPP_STATUS_SETTING = 'whatsapp.status';
+/** Where the channel writes its status (channels/whatsapp/status.ts owns its shape). */
+export const WHATSAPP_STATUS_SETTING = STATUS_SETTING;
 
-export const WHATSAPP_STATES = ['disabled', 'connecting', 'qr', 'open', 'closed', 'logged_out', 'banned'] as const;
-export type WhatsappState = (typeof WHATSAPP_STATES)[number];
+export const WHATSAPP_STATES = ['disabled', 'connecting', 'qr', 'open', 'closed', 'logged_out', 'banned'] as const satisfies readonly WhatsAppState[];
+export type WhatsappState = WhatsAppState;
 
-export interface WhatsappStatus {
-  state: WhatsappState;
-  /** While state is `qr`: the QR payload to show (it changes every ~20 s). */
-  qr?: string;
-  /** After requestPairingCode: the code to type on the phone. */
-  pairingCode?: string;
-  /** While open: the linked number (JID, digits, or already masked like 6281****890). */
-  me?: string;
-  /** When the connection entered this state (ISO). */
-  since: string;
-  lastError?: string;
-  /** State `closed`: when the next connection attempt is due (ISO). */
-  retryAt?: string;
-  /** When the holder last wrote this status (ISO). */
-  updatedAt?: string;
-}
+/**
+ * The channel's status as the page reads it: who holds the connection and when it
+ * last wrote may be missing (a status written before those fields existed).
+ */
+export type WhatsappStatus = Omit<WhatsAppStatus, 'instance' | 'updatedAt'> & Partial<Pick<WhatsAppStatus, 'instance' | 'updatedAt'>>;
 
 /** Provided by the WhatsApp channel; absent when WhatsApp is not enabled on this server. */
 export interface WhatsappControl {
