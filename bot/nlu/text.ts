@@ -66,7 +66,8 @@ const STEM_OVERRIDES: Record<string, string> = {
   petugas: 'petugas',
 };
 
-const ENCLITICS = ['nya', 'ku', 'mu', 'lah', 'kah', 'pun'];
+/** Endings the stemmer leaves on unknown words; "saya" glued on by a missed space ("ktpsaya") too. */
+const ENCLITICS = ['nya', 'ku', 'mu', 'lah', 'kah', 'pun', 'saya'];
 const stems = new Map<string, string>();
 
 /**
